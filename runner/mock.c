@@ -1,0 +1,442 @@
+#include "mock.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "mock_reply.h"
+#include "sigv4.h"
+#include "xalloc.h"
+
+/* Bodies past this are refused; a 25 MB video sent as base64 still fits. */
+#define MOCK_MAX_BODY (32u << 20)
+/* One thread each; benchmarks keep a few hundred open at most. */
+#define MOCK_MAX_CONNECTIONS 1024u
+#define MOCK_MAX_SIGNED_HEADERS 32
+#define MOCK_REQUEST_ID_LEN 37
+
+/* The service's front end answers authentication and routing errors under
+ * one namespace in x-amzn-ErrorType, Bedrock itself under another. */
+#define MOCK_NS_CORAL ":http://internal.amazon.com/coral/com.amazon.coral.service/"
+#define MOCK_NS_BEDROCK ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+
+#define MOCK_SIGNATURE_MISMATCH                                                            \
+	"The request signature we calculated does not match the signature you provided. " \
+	"Check your AWS Secret Access Key and signing method. Consult the service "       \
+	"documentation for details."
+
+/* An error answer: its status and x-amzn-ErrorType. */
+struct mock_fail {
+	unsigned status;
+	const char *type;
+};
+
+static const struct mock_fail mock_missing_token = {
+	403, "MissingAuthenticationTokenException" MOCK_NS_CORAL};
+static const struct mock_fail mock_incomplete_signature = {
+	400, "IncompleteSignatureException" MOCK_NS_CORAL};
+static const struct mock_fail mock_unrecognized_client = {
+	403, "UnrecognizedClientException" MOCK_NS_CORAL};
+static const struct mock_fail mock_invalid_signature = {
+	403, "InvalidSignatureException" MOCK_NS_CORAL};
+static const struct mock_fail mock_unknown_operation = {
+	404, "UnknownOperationException" MOCK_NS_CORAL};
+static const struct mock_fail mock_validation = {
+	400, "ValidationException" MOCK_NS_BEDROCK};
+
+struct mock {
+	struct MHD_Daemon *daemon;
+	unsigned port;
+	long latency_ms;
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token;            /* NULL for none */
+	atomic_uint_least64_t answers;  /* numbers the request ids */
+	FILE *log;                      /* borrowed; NULL for no request log */
+	pthread_mutex_t log_lock;       /* one line at a time from the threads */
+};
+
+/* Writes one line of the request log: what was answered, and for a
+ * success the tokens, so tests can compare with what the runner recorded. */
+static void mock_log(struct mock *m, const char *rid, unsigned status, const char *error_type,
+		     const char *model_id, const struct mock_reply *reply)
+{
+	if (!m->log)
+		return;
+	json_t *line = json_pack("{s:s, s:I}", "request_id", rid, "status", (json_int_t)status);
+	if (error_type)
+		json_object_set_new(line, "error_type", json_stringn(error_type,
+								      strcspn(error_type, ":")));
+	if (model_id)
+		json_object_set_new(line, "model_id", json_string(model_id));
+	if (reply) {
+		json_object_set_new(line, "input_tokens", json_integer(reply->input_tokens));
+		json_object_set_new(line, "output_tokens", json_integer(reply->output_tokens));
+	}
+	pthread_mutex_lock(&m->log_lock);
+	json_dumpf(line, m->log, JSON_COMPACT);
+	fputc('\n', m->log);
+	fflush(m->log);
+	pthread_mutex_unlock(&m->log_lock);
+	json_decref(line);
+}
+
+/* What one request has sent so far. */
+struct mock_request {
+	struct buf body;
+	bool too_large; /* the body passed MOCK_MAX_BODY; the rest is dropped */
+};
+
+/* Writes a UUID-shaped request id, distinct for each answer and the same
+ * for the same answer number in every run: the number, spread by
+ * splitmix64 over the first half and kept whole in the last 48 bits. */
+static void mock_request_id(struct mock *m, char out[MOCK_REQUEST_ID_LEN])
+{
+	uint64_t n = atomic_fetch_add(&m->answers, 1) + 1;
+	uint64_t h = n + 0x9e3779b97f4a7c15u;
+
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9u;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebu;
+	h ^= h >> 31;
+	snprintf(out, MOCK_REQUEST_ID_LEN, "%08" PRIx32 "-%04" PRIx32 "-4%03" PRIx32 "-%04" PRIx32
+		 "-%012" PRIx64, (uint32_t)(h >> 32), (uint32_t)(h >> 16) & 0xffff,
+		 (uint32_t)h & 0xfff, 0x8000 | ((uint32_t)(n >> 48) & 0x3fff),
+		 n & UINT64_C(0xffffffffffff));
+}
+
+/* Sleeps in this connection's own thread, so other connections go on. */
+static void mock_delay(long ms)
+{
+	struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&left, &left) < 0 && errno == EINTR)
+		;
+}
+
+/* Queues an answer. Takes ownership of body (JSON text). error_type is the
+ * x-amzn-ErrorType value, NULL for a success. */
+static enum MHD_Result mock_send(struct MHD_Connection *c, const char *rid, unsigned status,
+				 const char *error_type, char *body)
+{
+	struct MHD_Response *res;
+	enum MHD_Result ret;
+
+	res = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!res) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(res, "x-amzn-RequestId", rid);
+	if (error_type)
+		MHD_add_response_header(res, "x-amzn-ErrorType", error_type);
+	ret = MHD_queue_response(c, status, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+static enum MHD_Result mock_send_error(struct mock *m, struct MHD_Connection *c,
+				       const char *rid, const struct mock_fail *fail,
+				       const char *message)
+{
+	mock_log(m, rid, fail->status, fail->type, NULL, NULL);
+	json_t *obj = json_object();
+	char *body;
+
+	/* A message that quotes the request and is not UTF-8 is left out:
+	 * the body is then "{}". */
+	json_object_set_new(obj, "message", json_string(message));
+	body = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	return mock_send(c, rid, fail->status, fail->type, body);
+}
+
+static const char *mock_header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* Compares two optional secrets in time that does not depend on where
+ * they differ. */
+static bool mock_secret_equal(const char *a, const char *b)
+{
+	size_t len;
+
+	if (!a || !b)
+		return a == b;
+	len = strlen(a);
+	return len == strlen(b) && CRYPTO_memcmp(a, b, len) == 0;
+}
+
+/* Checks the request's signature as the service does: the request is
+ * rebuilt from the headers its Authorization names, the path as sent (no
+ * query: the routes take none) and the body as sent, then signed again
+ * with the configured secret. Returns 0, or -1 with *fail and err set. */
+static int mock_verify(const struct mock *m, struct MHD_Connection *c, const char *method,
+		       const char *url, const struct buf *body, const struct mock_fail **fail,
+		       struct nb_err *err)
+{
+	struct sigv4_authorization auth;
+	struct sigv4_header headers[MOCK_MAX_SIGNED_HEADERS];
+	char names[sizeof auth.signed_headers];
+	struct sigv4_result res;
+	char *save = NULL;
+	size_t n = 0;
+	time_t when;
+	bool same;
+	const char *value = mock_header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	*fail = &mock_missing_token;
+	if (!value)
+		return err_set(err, "Missing Authentication Token");
+	*fail = &mock_incomplete_signature;
+	if (sigv4_parse_authorization(value, &auth, err) < 0)
+		return -1;
+	*fail = &mock_unrecognized_client;
+	if (strcmp(auth.access_key_id, m->access_key_id) != 0 ||
+	    !mock_secret_equal(mock_header(c, "X-Amz-Security-Token"), m->session_token))
+		return err_set(err, "The security token included in the request is invalid.");
+	*fail = &mock_incomplete_signature;
+	value = mock_header(c, "X-Amz-Date");
+	if (!value || sigv4_parse_amz_date(value, &when) < 0)
+		return err_set(err, "Authorization header requires existence of either a "
+				    "'X-Amz-Date' or a 'Date' header.");
+	*fail = &mock_invalid_signature;
+	if (strcmp(auth.service, "bedrock") != 0)
+		return err_set(err, "Credential should be scoped to correct service: 'bedrock'.");
+	/* A signed header that did not arrive cannot match: the client
+	 * signed something else than what was received. */
+	memcpy(names, auth.signed_headers, sizeof names);
+	for (char *name = strtok_r(names, ";", &save); name; name = strtok_r(NULL, ";", &save)) {
+		value = mock_header(c, name);
+		if (!value || n == MOCK_MAX_SIGNED_HEADERS)
+			return err_set(err, MOCK_SIGNATURE_MISMATCH);
+		headers[n++] = (struct sigv4_header){name, value};
+	}
+
+	struct sigv4_request req = {
+		.method = method, .path = url, .headers = headers, .nheaders = n,
+		.body = buf_str(body), .body_len = body->len,
+	};
+	struct sigv4_credentials creds = {
+		.access_key_id = m->access_key_id, .secret_access_key = m->secret_access_key,
+		.session_token = m->session_token,
+	};
+	struct sigv4_params params = {
+		.region = auth.region, .service = auth.service, .when = when,
+		.double_encode = true, .normalize = true,
+	};
+	if (sigv4_sign(&req, &creds, &params, &res, NULL) < 0)
+		return err_set(err, MOCK_SIGNATURE_MISMATCH);
+	same = strlen(auth.signature) == sizeof res.signature - 1 &&
+	       CRYPTO_memcmp(res.signature, auth.signature, sizeof res.signature - 1) == 0;
+	sigv4_result_cleanup(&res);
+	return same ? 0 : err_set(err, MOCK_SIGNATURE_MISMATCH);
+}
+
+/* Splits "/model/{modelId}/{operation}". Returns the operation and sets the
+ * model id segment (still percent-encoded), or returns NULL for any other
+ * path. */
+static const char *mock_route(const char *url, const char **id, size_t *id_len)
+{
+	static const char prefix[] = "/model/";
+	const char *slash;
+
+	if (strncmp(url, prefix, sizeof prefix - 1) != 0)
+		return NULL;
+	*id = url + sizeof prefix - 1;
+	slash = strchr(*id, '/');
+	if (!slash || slash == *id)
+		return NULL;
+	*id_len = (size_t)(slash - *id);
+	return slash + 1;
+}
+
+static enum MHD_Result mock_converse(struct mock *m, struct MHD_Connection *c,
+				     const char *rid, const char *id, size_t id_len,
+				     const struct buf *body)
+{
+	struct mock_reply reply = {0};
+	struct nb_err err;
+	enum MHD_Result ret;
+	int model_len = 0;
+	char *model_id = curl_easy_unescape(NULL, id, (int)id_len, &model_len);
+	json_t *request = json_loadb(buf_str(body), body->len, 0, NULL);
+
+	if (!model_id || (size_t)model_len != strlen(model_id))
+		ret = mock_send_error(m, c, rid, &mock_validation,
+				      "The provided model identifier is invalid.");
+	else if (!request)
+		ret = mock_send_error(m, c, rid, &mock_validation,
+				      "Malformed input request: the request body is not valid JSON, "
+				      "please reformat your input and try again.");
+	else if (mock_reply_build(model_id, request, m->latency_ms, &reply, &err) < 0)
+		ret = mock_send_error(m, c, rid, &mock_validation, err.msg);
+	else {
+		mock_log(m, rid, MHD_HTTP_OK, NULL, model_id, &reply);
+		ret = mock_send(c, rid, MHD_HTTP_OK, NULL, reply.body);
+		reply.body = NULL;
+	}
+	mock_reply_cleanup(&reply);
+	json_decref(request);
+	curl_free(model_id);
+	return ret;
+}
+
+/* Answers a request whose body has fully arrived. */
+static enum MHD_Result mock_answer(struct mock *m, struct MHD_Connection *c, const char *method,
+				   const char *url, const struct mock_request *r)
+{
+	char rid[MOCK_REQUEST_ID_LEN];
+	const struct mock_fail *fail;
+	struct nb_err err;
+	const char *op, *id = NULL;
+	size_t id_len = 0;
+
+	mock_request_id(m, rid);
+	if (m->latency_ms > 0)
+		mock_delay(m->latency_ms);
+	/* The signature covers the body, so a body cut at the cap cannot be
+	 * verified: the size is checked first, as the service's front door
+	 * does. */
+	if (r->too_large) {
+		err_set(&err, "The request body is larger than the %u bytes allowed.", MOCK_MAX_BODY);
+		return mock_send_error(m, c, rid, &mock_validation, err.msg);
+	}
+	if (mock_verify(m, c, method, url, &r->body, &fail, &err) < 0)
+		return mock_send_error(m, c, rid, fail, err.msg);
+	op = mock_route(url, &id, &id_len);
+	/* The service routes on method and path together: a GET on a POST
+	 * path names no operation, as an unknown path does not. */
+	if (!op || strcmp(method, MHD_HTTP_METHOD_POST) != 0 || strcmp(op, "converse") != 0)
+		return mock_send_error(m, c, rid, &mock_unknown_operation,
+				       "The requested operation is not recognized by the service.");
+	return mock_converse(m, c, rid, id, id_len, &r->body);
+}
+
+/* MHD calls this once when the headers are in (with *state NULL), once per
+ * piece of body, and once more when the request is complete. */
+static enum MHD_Result mock_handle(void *cls, struct MHD_Connection *c, const char *url,
+				   const char *method, const char *version, const char *upload,
+				   size_t *upload_size, void **state)
+{
+	struct mock_request *r = *state;
+
+	(void)version;
+	if (!r) {
+		r = xmalloc(sizeof *r);
+		buf_init(&r->body, MOCK_MAX_BODY);
+		r->too_large = false;
+		*state = r;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		/* MHD cannot answer in the middle of an upload: past the cap
+		 * the rest is read and dropped, and the answer waits. */
+		if (!r->too_large && buf_append(&r->body, upload, *upload_size) < 0) {
+			r->too_large = true;
+			buf_cleanup(&r->body);
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return mock_answer(cls, c, method, url, r);
+}
+
+static void mock_completed(void *cls, struct MHD_Connection *c, void **state,
+			   enum MHD_RequestTerminationCode why)
+{
+	struct mock_request *r = *state;
+
+	(void)cls;
+	(void)c;
+	(void)why;
+	if (!r)
+		return;
+	buf_cleanup(&r->body);
+	free(r);
+	*state = NULL;
+}
+
+/* Leaves escapes alone: the signature covers the path as sent, and the
+ * route that reads the model id decodes it. */
+static size_t mock_keep_escapes(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+struct mock *mock_new(const struct mock_config *cfg, struct nb_err *err)
+{
+	struct mock *m = xcalloc(1, sizeof *m);
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET,
+		.sin_port = htons((uint16_t)cfg->port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+
+	m->latency_ms = cfg->latency_ms;
+	m->access_key_id = xstrdup(cfg->access_key_id);
+	m->secret_access_key = xstrdup(cfg->secret_access_key);
+	m->session_token = cfg->session_token ? xstrdup(cfg->session_token) : NULL;
+	atomic_init(&m->answers, 0);
+	m->log = cfg->log;
+	pthread_mutex_init(&m->log_lock, NULL);
+	/* A thread per connection: a delayed answer sleeps in its own thread
+	 * and holds up no other connection. */
+	m->daemon = MHD_start_daemon(
+		MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+		NULL, NULL, mock_handle, m,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_CONNECTION_LIMIT, MOCK_MAX_CONNECTIONS,
+		MHD_OPTION_UNESCAPE_CALLBACK, mock_keep_escapes, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, mock_completed, NULL,
+		MHD_OPTION_END);
+	if (!m->daemon) {
+		err_set(err, "cannot listen on 127.0.0.1:%u (is the port in use?)", cfg->port);
+		mock_free(m);
+		return NULL;
+	}
+	m->port = MHD_get_daemon_info(m->daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+	return m;
+}
+
+unsigned mock_port(const struct mock *m)
+{
+	return m->port;
+}
+
+static void mock_wipe(char *secret)
+{
+	if (secret)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+}
+
+void mock_free(struct mock *m)
+{
+	if (!m)
+		return;
+	if (m->daemon)
+		MHD_stop_daemon(m->daemon);
+	free(m->access_key_id);
+	mock_wipe(m->secret_access_key);
+	mock_wipe(m->session_token);
+	pthread_mutex_destroy(&m->log_lock);
+	free(m);
+}

@@ -1,0 +1,44 @@
+/*
+ * mock: the embedded Bedrock-compatible endpoint behind `novabatch mock`.
+ *
+ * Owns the HTTP server (libmicrohttpd on 127.0.0.1, a thread per
+ * connection): routing, collecting request bodies under a cap, verifying
+ * each request's SigV4 signature against the configured key pair, the
+ * configured latency, request ids, and error answers in the service's wire
+ * shape (status, x-amzn-ErrorType, a JSON "message"). What a Converse answer
+ * says comes from mock_reply.c and how a signature is computed from
+ * sigv4.c. It prints nothing and reads no environment: the command does.
+ */
+#ifndef NB_MOCK_H
+#define NB_MOCK_H
+
+#include <stdio.h>
+
+#include "err.h"
+
+struct mock_config {
+	unsigned port;                 /* 0: any free port */
+	long latency_ms;               /* delay before each answer */
+	const char *access_key_id;     /* the key pair requests must be signed with */
+	const char *secret_access_key;
+	const char *session_token;     /* NULL: requests must carry none */
+	FILE *log;                     /* NULL, or where each answer is logged as a
+					  JSON line: request_id, status, error_type,
+					  model_id, input_tokens, output_tokens */
+};
+
+struct mock;
+
+/* Starts serving in the server's own threads; their signal mask is the
+ * caller's at this call. Copies what it keeps of cfg. Returns NULL with err
+ * set when it cannot listen. */
+struct mock *mock_new(const struct mock_config *cfg, struct nb_err *err);
+
+/* The port it listens on: the one chosen when cfg asked for 0. */
+unsigned mock_port(const struct mock *m);
+
+/* Stops serving: closes every connection, waits for the threads (an answer
+ * being delayed finishes first) and wipes the secrets. NULL does nothing. */
+void mock_free(struct mock *m);
+
+#endif
