@@ -1,0 +1,140 @@
+/*
+ * cmd_export: `novabatch export`, every job of a run as one JSON object per
+ * line, for scripts and notebooks.
+ *
+ * Opens the database read-only (an export works while a run writes),
+ * resolves --run, then streams the rows to the output as they are read.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "export.h"
+#include "msg.h"
+#include "store.h"
+#include "store_query.h"
+
+static const char export_usage[] =
+	"usage: novabatch export [options]\n"
+	"\n"
+	"Prints every job of a run, one JSON object per job and model and per\n"
+	"line: job_id, model_id, status, attempts, output_text, stop_reason,\n"
+	"tokens, latency_ms, ttft_ms, error_type, error_message and more.\n"
+	"\n"
+	"options:\n"
+	"  --db PATH          database file (default novabatch.db)\n"
+	"  --run RUN          a run id, last, last~N (N runs before the last) or a\n"
+	"                     run name (its latest run); default last\n"
+	"  --format FORMAT    jsonl (the default, and the only one so far)\n"
+	"  -o, --output FILE  write to FILE instead of standard output\n"
+	"  --help             show this help\n"
+	"\n"
+	"exit status: 0 written; 2 usage error, no such database or run, or the\n"
+	"output could not be written.\n";
+
+enum { OPT_DB = 1000, OPT_RUN, OPT_FORMAT, OPT_HELP };
+
+static const struct option export_long_options[] = {
+	{"db", required_argument, NULL, OPT_DB},
+	{"run", required_argument, NULL, OPT_RUN},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+struct export_options {
+	const char *db;
+	const char *run;
+	const char *output; /* NULL for standard output */
+};
+
+/* Returns 0, 1 for --help, or -1 after printing the problem. */
+static int export_parse_args(int argc, char **argv, struct export_options *opt)
+{
+	*opt = (struct export_options){.db = NB_DEFAULT_DB, .run = "last"};
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:", export_long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			opt->db = optarg;
+			break;
+		case OPT_RUN:
+			opt->run = optarg;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "jsonl") != 0) {
+				msg_error("export: unknown format '%s' (only jsonl is supported)",
+					  optarg);
+				return -1;
+			}
+			break;
+		case 'o':
+			opt->output = optarg;
+			break;
+		case OPT_HELP:
+			return 1;
+		default:
+			if (optopt)
+				msg_error("export: option needs a value or is unknown: %s",
+					  argv[optind - 1]);
+			else
+				msg_error("export: unknown option %s", argv[optind - 1]);
+			fputs("Try `novabatch export --help`.\n", stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		msg_error("export: unexpected argument '%s' (name the run with --run)",
+			  argv[optind]);
+		fputs("Try `novabatch export --help`.\n", stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_options opt;
+	int parsed = export_parse_args(argc, argv, &opt);
+	if (parsed != 0) {
+		if (parsed > 0)
+			fputs(export_usage, stdout);
+		return parsed > 0 ? NB_EXIT_OK : NB_EXIT_USAGE;
+	}
+
+	const char *where = opt.output ? opt.output : "standard output";
+	struct store *st = NULL;
+	FILE *out = NULL;
+	struct nb_err err;
+	int64_t run_id;
+	int code = NB_EXIT_USAGE, rc;
+	if (store_open(opt.db, true, &st, &err) < 0 ||
+	    store_query_run(store_db(st), opt.run, &run_id, &err) < 0) {
+		msg_error("%s", err.msg);
+		goto out;
+	}
+	out = opt.output ? fopen(opt.output, "w") : stdout;
+	if (!out) {
+		msg_error("export: cannot write %s: %s", where, strerror(errno));
+		goto out;
+	}
+	rc = export_jsonl(store_db(st), run_id, out, &err);
+	if (rc == EXPORT_WRITE_ERROR)
+		msg_error("export: cannot write %s: %s", where, err.msg);
+	else if (rc < 0)
+		msg_error("%s", err.msg);
+	else
+		code = NB_EXIT_OK;
+out:
+	if (out && out != stdout && fclose(out) != 0 && code == NB_EXIT_OK) {
+		msg_error("export: cannot write %s: %s", where, strerror(errno));
+		code = NB_EXIT_USAGE;
+	}
+	store_free(st);
+	return code;
+}

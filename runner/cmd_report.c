@@ -1,0 +1,171 @@
+/*
+ * cmd_report: `novabatch report`, a summary of one run per model: jobs,
+ * attempts, throttling, tokens, cost, latency percentiles and errors.
+ *
+ * Opens the database read-only (a report works while a run writes), resolves
+ * --run, computes the report once and hands it to the writer --format names.
+ * The output file is opened only once the report is computed, so a mistyped
+ * run never truncates it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "msg.h"
+#include "report.h"
+#include "store.h"
+#include "store_query.h"
+
+static const char report_usage[] =
+	"usage: novabatch report [options]\n"
+	"\n"
+	"Summarizes a run per model: jobs, attempts, throttling, tokens, cost in\n"
+	"USD, latency percentiles (nearest rank) and errors.\n"
+	"\n"
+	"options:\n"
+	"  --db PATH          database file (default novabatch.db)\n"
+	"  --run RUN          a run id, last, last~N (N runs before the last) or a\n"
+	"                     run name (its latest run); default last\n"
+	"  --format FORMAT    table (default) or json\n"
+	"  -o, --output FILE  write to FILE instead of standard output\n"
+	"  --help             show this help\n"
+	"\n"
+	"exit status: 0 written; 2 usage error, no such database or run, or the\n"
+	"output could not be written.\n";
+
+enum { OPT_DB = 1000, OPT_RUN, OPT_FORMAT, OPT_HELP };
+
+static const struct option report_long_options[] = {
+	{"db", required_argument, NULL, OPT_DB},
+	{"run", required_argument, NULL, OPT_RUN},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+struct report_format {
+	const char *name;
+	int (*write)(const struct report *r, FILE *out, struct nb_err *err);
+};
+
+static const struct report_format report_formats[] = {
+	{"table", report_write_table},
+	{"json", report_write_json},
+};
+
+struct report_options {
+	const char *db;
+	const char *run;
+	const struct report_format *format;
+	const char *output; /* NULL for standard output */
+};
+
+static const struct report_format *report_find_format(const char *name)
+{
+	for (size_t i = 0; i < sizeof report_formats / sizeof report_formats[0]; i++)
+		if (strcmp(name, report_formats[i].name) == 0)
+			return &report_formats[i];
+	return NULL;
+}
+
+/* Returns 0, 1 for --help, or -1 after printing the problem. */
+static int report_parse_args(int argc, char **argv, struct report_options *opt)
+{
+	*opt = (struct report_options){
+		.db = NB_DEFAULT_DB,
+		.run = "last",
+		.format = &report_formats[0],
+	};
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "o:", report_long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_DB:
+			opt->db = optarg;
+			break;
+		case OPT_RUN:
+			opt->run = optarg;
+			break;
+		case OPT_FORMAT:
+			opt->format = report_find_format(optarg);
+			if (!opt->format) {
+				msg_error("report: unknown format '%s' (use table or json)",
+					  optarg);
+				return -1;
+			}
+			break;
+		case 'o':
+			opt->output = optarg;
+			break;
+		case OPT_HELP:
+			return 1;
+		default:
+			if (optopt)
+				msg_error("report: option needs a value or is unknown: %s",
+					  argv[optind - 1]);
+			else
+				msg_error("report: unknown option %s", argv[optind - 1]);
+			fputs("Try `novabatch report --help`.\n", stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		msg_error("report: unexpected argument '%s' (name the run with --run)",
+			  argv[optind]);
+		fputs("Try `novabatch report --help`.\n", stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes the report where the options say. Returns an exit code. */
+static int report_output(const struct report_options *opt, const struct report *r)
+{
+	const char *where = opt->output ? opt->output : "standard output";
+	FILE *out = opt->output ? fopen(opt->output, "w") : stdout;
+	struct nb_err err;
+	if (!out) {
+		msg_error("report: cannot write %s: %s", where, strerror(errno));
+		return NB_EXIT_USAGE;
+	}
+	int failed = opt->format->write(r, out, &err) < 0;
+	if (failed)
+		msg_error("report: cannot write %s: %s", where, err.msg);
+	if (opt->output && fclose(out) != 0 && !failed) {
+		msg_error("report: cannot write %s: %s", where, strerror(errno));
+		failed = 1;
+	}
+	return failed ? NB_EXIT_USAGE : NB_EXIT_OK;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_options opt;
+	int parsed = report_parse_args(argc, argv, &opt);
+	if (parsed != 0) {
+		if (parsed > 0)
+			fputs(report_usage, stdout);
+		return parsed > 0 ? NB_EXIT_OK : NB_EXIT_USAGE;
+	}
+
+	struct store *st = NULL;
+	struct report r = {0};
+	struct nb_err err;
+	int64_t run_id;
+	int code = NB_EXIT_USAGE;
+	if (store_open(opt.db, true, &st, &err) < 0 ||
+	    store_query_run(store_db(st), opt.run, &run_id, &err) < 0 ||
+	    report_compute(store_db(st), run_id, &r, &err) < 0) {
+		msg_error("%s", err.msg);
+		goto out;
+	}
+	code = report_output(&opt, &r);
+out:
+	report_cleanup(&r);
+	store_free(st);
+	return code;
+}

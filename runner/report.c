@@ -1,0 +1,303 @@
+#include "report.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models.h"
+#include "store_query.h"
+#include "xalloc.h"
+
+#define REPORT_PUSD_PER_USD INT64_C(1000000000000)
+
+static int report_fail(sqlite3 *db, struct nb_err *err)
+{
+	return err_set(err, "%s: %s", sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+}
+
+/* A copy of a text column, or NULL for SQL NULL. */
+static char *report_text(sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+	return s ? xstrdup(s) : NULL;
+}
+
+/* host[:port] of an endpoint URL, or NULL when it does not parse. The path
+ * and any user information stay out of the report. */
+static char *report_endpoint_host(const char *url)
+{
+	char *host = NULL, *port = NULL, *out = NULL;
+	CURLU *u = curl_url();
+	if (!u)
+		abort(); /* curl_url fails only when out of memory */
+	if (url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+			out = xasprintf("%s:%s", host, port);
+		else
+			out = xstrdup(host);
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* Reads the runs row; hands back the stored price table text, if any. */
+static int report_header(sqlite3 *db, int64_t run_id, struct report *r, char **prices,
+			 struct nb_err *err)
+{
+	static const char sql[] =
+		"SELECT name, status, started_at, finished_at, version, region, endpoint,"
+		" concurrency, prices,"
+		" coalesce(CAST(round((julianday(finished_at) - julianday(started_at))"
+		" * 86400000.0) AS INTEGER), -1)"
+		" FROM runs WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		report_fail(db, err);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	int step = sqlite3_step(st);
+	if (step != SQLITE_ROW) {
+		if (step == SQLITE_DONE)
+			err_set(err, "no run with id %" PRId64 " in %s", run_id,
+				sqlite3_db_filename(db, "main"));
+		else
+			report_fail(db, err);
+		goto out;
+	}
+	r->run_id = run_id;
+	r->name = report_text(st, 0);
+	r->status = report_text(st, 1);
+	r->started_at = report_text(st, 2);
+	r->finished_at = report_text(st, 3);
+	r->version = report_text(st, 4);
+	r->region = report_text(st, 5);
+	r->endpoint_host = report_endpoint_host((const char *)sqlite3_column_text(st, 6));
+	r->concurrency = sqlite3_column_int(st, 7);
+	*prices = report_text(st, 8);
+	r->duration_ms = sqlite3_column_int64(st, 9);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const double report_latency_pct[] = {50, 90, 99, 100};
+static const double report_ttft_pct[] = {50, 90, 99};
+static const double report_server_pct[] = {50};
+
+static int report_dists(sqlite3 *db, int64_t run_id, struct report_model *m, struct nb_err *err)
+{
+	double v[4];
+	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_LATENCY,
+				    report_latency_pct, 4, v, &m->latency.n, err) < 0)
+		return -1;
+	if (m->latency.n) {
+		m->latency.p50 = v[0];
+		m->latency.p90 = v[1];
+		m->latency.p99 = v[2];
+		m->latency.max = v[3];
+	}
+	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_TTFT, report_ttft_pct,
+				    3, v, &m->ttft.n, err) < 0)
+		return -1;
+	if (m->ttft.n) {
+		m->ttft.p50 = v[0];
+		m->ttft.p90 = v[1];
+		m->ttft.p99 = v[2];
+	}
+	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_SERVER_LATENCY,
+				    report_server_pct, 1, v, &m->server_latency.n, err) < 0)
+		return -1;
+	if (m->server_latency.n)
+		m->server_latency.p50 = v[0];
+	return 0;
+}
+
+static void report_price(const struct models *prices, struct report_model *m)
+{
+	struct models_price p;
+	struct report_counts *c = &m->c;
+	if (!*m->model_id) {
+		/* An invalid line without a model was never sent. */
+		c->cost_known = true;
+		c->cost_pusd = 0;
+	} else if (models_price_for(prices, m->model_id, &p)) {
+		c->cost_known = true;
+		c->cost_pusd = models_cost_pusd(&p, c->input_tokens, c->output_tokens,
+						c->cache_read_tokens, c->cache_write_tokens);
+	}
+}
+
+static void report_add_counts(struct report_counts *t, const struct report_counts *c)
+{
+	t->jobs += c->jobs;
+	t->ok += c->ok;
+	t->failed += c->failed;
+	t->invalid += c->invalid;
+	t->pending += c->pending;
+	t->attempts += c->attempts;
+	t->throttled += c->throttled;
+	t->input_tokens += c->input_tokens;
+	t->output_tokens += c->output_tokens;
+	t->cache_read_tokens += c->cache_read_tokens;
+	t->cache_write_tokens += c->cache_write_tokens;
+	if (c->cost_known)
+		t->cost_pusd += c->cost_pusd;
+	else
+		t->cost_known = false;
+}
+
+static int report_models(sqlite3 *db, int64_t run_id, const struct models *prices,
+			 struct report *r, struct nb_err *err)
+{
+	static const char sql[] =
+		"SELECT model_id, count(*), sum(status = 'ok'), sum(status = 'failed'),"
+		" sum(status = 'invalid'), sum(status = 'pending'), coalesce(sum(attempts), 0),"
+		" (SELECT count(*) FROM attempts a JOIN jobs t ON t.id = a.job_rowid"
+		"  WHERE t.run_id = ?1 AND t.model_id = j.model_id"
+		"  AND a.error_type = 'ThrottlingException'),"
+		" coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
+		" coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0)"
+		" FROM jobs j WHERE run_id = ?1 GROUP BY model_id ORDER BY model_id = '', model_id";
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		report_fail(db, err);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	r->total.cost_known = true;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		r->models = xrealloc(r->models, (r->nmodels + 1) * sizeof *r->models);
+		struct report_model *m = &r->models[r->nmodels++];
+		memset(m, 0, sizeof *m);
+		m->model_id = report_text(st, 0);
+		struct report_counts *c = &m->c;
+		int64_t *fields[] = {&c->jobs, &c->ok, &c->failed, &c->invalid,
+				     &c->pending, &c->attempts, &c->throttled, &c->input_tokens,
+				     &c->output_tokens, &c->cache_read_tokens,
+				     &c->cache_write_tokens};
+		for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++)
+			*fields[i] = sqlite3_column_int64(st, i + 1);
+		report_price(prices, m);
+		report_add_counts(&r->total, c);
+		if (report_dists(db, run_id, m, err) < 0)
+			goto out;
+	}
+	if (step != SQLITE_DONE) {
+		report_fail(db, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int report_errors(sqlite3 *db, int64_t run_id, struct report *r, struct nb_err *err)
+{
+	/* With exactly one min() in a query, SQLite takes the bare columns
+	 * (message, job id, model) from the row that holds the minimum: the
+	 * first job with that error is the example. */
+	static const char sql[] =
+		"SELECT coalesce(nullif(error_type, ''), '(none)'), count(*), error_message,"
+		" job_id, model_id, min(id)"
+		" FROM jobs WHERE run_id = ?1 AND status IN ('failed', 'invalid')"
+		" GROUP BY 1 ORDER BY 2 DESC, 1";
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		report_fail(db, err);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		r->errors = xrealloc(r->errors, (r->nerrors + 1) * sizeof *r->errors);
+		struct report_error *e = &r->errors[r->nerrors++];
+		e->type = report_text(st, 0);
+		e->count = sqlite3_column_int64(st, 1);
+		e->example = report_text(st, 2);
+		e->example_job = report_text(st, 3);
+		e->example_model = report_text(st, 4);
+	}
+	if (step != SQLITE_DONE) {
+		report_fail(db, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int report_compute(sqlite3 *db, int64_t run_id, struct report *r, struct nb_err *err)
+{
+	memset(r, 0, sizeof *r);
+	struct models *prices = NULL;
+	char *prices_text = NULL;
+	int rc = -1;
+	/* One read transaction: every query sees the same snapshot, even while
+	 * a run commits new results (WAL). */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		report_fail(db, err);
+		goto out;
+	}
+	if (report_header(db, run_id, r, &prices_text, err) < 0)
+		goto out;
+	if (prices_text) {
+		char origin[64];
+		snprintf(origin, sizeof origin, "the price table stored with run %" PRId64, run_id);
+		if (models_load_text(prices_text, origin, &prices, err) < 0)
+			goto out;
+		r->prices_from_run = true;
+	} else if (models_load_builtin(&prices, err) < 0) {
+		goto out;
+	}
+	if (report_models(db, run_id, prices, r, err) < 0 || report_errors(db, run_id, r, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (sqlite3_get_autocommit(db) == 0)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	models_free(prices);
+	free(prices_text);
+	return rc;
+}
+
+void report_cleanup(struct report *r)
+{
+	free(r->name);
+	free(r->status);
+	free(r->started_at);
+	free(r->finished_at);
+	free(r->version);
+	free(r->region);
+	free(r->endpoint_host);
+	for (size_t i = 0; i < r->nmodels; i++)
+		free(r->models[i].model_id);
+	free(r->models);
+	for (size_t i = 0; i < r->nerrors; i++) {
+		free(r->errors[i].type);
+		free(r->errors[i].example);
+		free(r->errors[i].example_job);
+		free(r->errors[i].example_model);
+	}
+	free(r->errors);
+	memset(r, 0, sizeof *r);
+}
+
+void report_usd_text(int64_t pusd, char out[REPORT_USD_LEN])
+{
+	int n = snprintf(out, REPORT_USD_LEN, "%" PRId64 ".%012" PRId64, pusd / REPORT_PUSD_PER_USD,
+			 pusd % REPORT_PUSD_PER_USD);
+	/* Keep two decimals, drop the zeros after them. */
+	const char *dot = strchr(out, '.');
+	while (n > dot - out + 3 && out[n - 1] == '0')
+		out[--n] = '\0';
+}

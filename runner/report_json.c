@@ -1,0 +1,133 @@
+/*
+ * The JSON writer of a report: one object, the shape DESIGN.md fixes
+ * ("run", "models", "errors") plus totals and detail.
+ *
+ * Costs are printed from the exact pico-USD sums. cost_usd is a JSON number,
+ * the double nearest to the sum, printed with 15 significant digits: every
+ * cost below 1000 USD has at most 15 digits down to the pico-USD, so its text
+ * is the exact decimal (3.2, 8.75e-06) with no binary noise; above that, the
+ * text keeps 15 significant digits. cost_pusd carries the integer itself.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "jtext.h"
+
+/* Reals are printed with 15 significant digits (see above). */
+#define REPORT_JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(15))
+
+static json_t *report_json_str(const char *s)
+{
+	return s ? jtext_new(s, strlen(s)) : json_null();
+}
+
+static json_t *report_json_ms(const struct report_dist *d, double v)
+{
+	return d->n ? json_real(v) : json_null();
+}
+
+static json_t *report_json_run(const struct report *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(r->run_id));
+	json_object_set_new(o, "name", report_json_str(r->name));
+	json_object_set_new(o, "status", report_json_str(r->status));
+	json_object_set_new(o, "started_at", report_json_str(r->started_at));
+	json_object_set_new(o, "finished_at", report_json_str(r->finished_at));
+	json_object_set_new(o, "duration_ms",
+			    r->duration_ms >= 0 ? json_integer(r->duration_ms) : json_null());
+	json_object_set_new(o, "version", report_json_str(r->version));
+	json_object_set_new(o, "region", report_json_str(r->region));
+	json_object_set_new(o, "endpoint_host", report_json_str(r->endpoint_host));
+	json_object_set_new(o, "concurrency", json_integer(r->concurrency));
+	json_object_set_new(o, "prices", json_string(r->prices_from_run ? "run" : "built-in"));
+	return o;
+}
+
+/* Adds the counters of c to o. */
+static void report_json_counts(json_t *o, const struct report_counts *c)
+{
+	json_object_set_new(o, "jobs", json_integer(c->jobs));
+	json_object_set_new(o, "ok", json_integer(c->ok));
+	json_object_set_new(o, "failed", json_integer(c->failed));
+	json_object_set_new(o, "invalid", json_integer(c->invalid));
+	json_object_set_new(o, "pending", json_integer(c->pending));
+	json_object_set_new(o, "attempts", json_integer(c->attempts));
+	json_object_set_new(o, "throttled", json_integer(c->throttled));
+	json_object_set_new(o, "input_tokens", json_integer(c->input_tokens));
+	json_object_set_new(o, "output_tokens", json_integer(c->output_tokens));
+	json_object_set_new(o, "cache_read_tokens", json_integer(c->cache_read_tokens));
+	json_object_set_new(o, "cache_write_tokens", json_integer(c->cache_write_tokens));
+}
+
+/* The cost as USD and as the exact pico-USD integer; null when unknown. */
+static void report_json_cost(json_t *o, bool known, int64_t pusd)
+{
+	json_object_set_new(o, "cost_usd", known ? json_real((double)pusd / 1e12) : json_null());
+	json_object_set_new(o, "cost_pusd", known ? json_integer(pusd) : json_null());
+}
+
+static json_t *report_json_model(const struct report_model *m)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "model_id", report_json_str(m->model_id));
+	report_json_counts(o, &m->c);
+	report_json_cost(o, m->c.cost_known, m->c.cost_pusd);
+	json_t *lat = json_object();
+	json_object_set_new(lat, "p50", report_json_ms(&m->latency, m->latency.p50));
+	json_object_set_new(lat, "p90", report_json_ms(&m->latency, m->latency.p90));
+	json_object_set_new(lat, "p99", report_json_ms(&m->latency, m->latency.p99));
+	json_object_set_new(lat, "max", report_json_ms(&m->latency, m->latency.max));
+	json_object_set_new(o, "latency_ms", lat);
+	json_t *ttft = json_object();
+	json_object_set_new(ttft, "p50", report_json_ms(&m->ttft, m->ttft.p50));
+	json_object_set_new(ttft, "p90", report_json_ms(&m->ttft, m->ttft.p90));
+	json_object_set_new(ttft, "p99", report_json_ms(&m->ttft, m->ttft.p99));
+	json_object_set_new(o, "ttft_ms", ttft);
+	json_t *server = json_object();
+	json_object_set_new(server, "p50",
+			    report_json_ms(&m->server_latency, m->server_latency.p50));
+	json_object_set_new(o, "server_latency_ms", server);
+	return o;
+}
+
+static json_t *report_json_error(const struct report_error *e)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "type", report_json_str(e->type));
+	json_object_set_new(o, "count", json_integer(e->count));
+	json_object_set_new(o, "example", report_json_str(e->example));
+	json_object_set_new(o, "example_job_id", report_json_str(e->example_job));
+	json_object_set_new(o, "example_model_id", report_json_str(e->example_model));
+	return o;
+}
+
+int report_write_json(const struct report *r, FILE *out, struct nb_err *err)
+{
+	json_t *doc = json_object();
+	json_object_set_new(doc, "run", report_json_run(r));
+	json_t *models = json_array();
+	for (size_t i = 0; i < r->nmodels; i++)
+		json_array_append_new(models, report_json_model(&r->models[i]));
+	json_object_set_new(doc, "models", models);
+	json_t *totals = json_object();
+	report_json_counts(totals, &r->total);
+	/* The total cost counts the priced models only; this says if all were. */
+	report_json_cost(totals, true, r->total.cost_pusd);
+	json_object_set_new(totals, "cost_complete", json_boolean(r->total.cost_known));
+	json_object_set_new(doc, "totals", totals);
+	json_t *errors = json_array();
+	for (size_t i = 0; i < r->nerrors; i++)
+		json_array_append_new(errors, report_json_error(&r->errors[i]));
+	json_object_set_new(doc, "errors", errors);
+
+	errno = 0;
+	int rc = json_dumpf(doc, out, REPORT_JSON_FLAGS);
+	json_decref(doc);
+	if (rc < 0 || fputc('\n', out) == EOF || fflush(out) != 0 || ferror(out))
+		return err_set(err, "%s", strerror(errno ? errno : EIO));
+	return 0;
+}
