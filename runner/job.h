@@ -1,0 +1,38 @@
+/*
+ * job: one job line, parsed and checked.
+ *
+ * A pure core: it turns the text of a line into a job (its id, its model and
+ * the Converse request body to send) or into a message naming the file, line
+ * and field that is wrong. Every request field is passed through untouched,
+ * inline base64 media included; only novabatch's own keys (id, modelId,
+ * stream, expect, tags) are taken out of the body. It does not read files
+ * or send anything.
+ */
+#ifndef NB_JOB_H
+#define NB_JOB_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+struct job {
+	char *id;       /* owned; the line's id, or "FILE:LINE" */
+	char *model_id; /* owned; NULL when the line names none and no default */
+	char *body;     /* owned; the Converse request: the line's own bytes
+			   for every request field, novabatch's keys cut out */
+	size_t body_len;
+	char request_hash[65]; /* SHA-256 hex of model id, NUL, body */
+	const char *file;      /* borrowed from the caller */
+	long line;
+};
+
+/* Parses one line. default_model (may be NULL) serves lines without
+ * modelId. Returns 0, or -1 with err set to "FILE:LINE: field 'F': what is
+ * wrong". On failure id (and model_id, when the line had one) are still
+ * set, so the invalid job can be recorded; job_cleanup is needed either way. */
+int job_parse(struct job *job, const char *text, size_t len, const char *file, long line,
+	      const char *default_model, struct nb_err *err);
+
+void job_cleanup(struct job *job);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * pool: HTTP requests in flight on one libuv loop, through curl's multi
+ * socket API.
+ *
+ * Owns the curl multi handle, one uv_poll_t per socket curl opens
+ * (attached with curl_multi_assign), one uv_timer_t for curl's timeout, and
+ * the easy handles, which it keeps for reuse. Connections stay in curl's
+ * cache, so keep-alive works across requests. It moves bytes and measures
+ * time; it knows nothing of Bedrock: what an answer means is response.h's.
+ */
+#ifndef NB_POOL_H
+#define NB_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "err.h"
+
+struct pool;
+
+struct pool_config {
+	int max_connections;     /* connections kept open; the in-flight window */
+	long connect_timeout_ms; /* 0: curl's default */
+	long timeout_ms;         /* whole exchange; 0: none */
+};
+
+/* What came back. Everything is borrowed until the callback returns. */
+struct pool_result {
+	int transport_code;         /* 0 (CURLE_OK) when an answer arrived */
+	const char *transport_error;/* curl's message when transport_code != 0 */
+	long http_status;           /* 0 when no answer arrived */
+	const char *body;           /* NUL-terminated; "" when empty */
+	size_t body_len;
+	uint64_t start_ns, end_ns;  /* monotonic */
+	const char *headers;        /* the last response's header lines */
+};
+
+/* Returns the value of header name (any case) in res, copied into out
+ * (truncated to size), or NULL when absent. */
+const char *pool_result_header(const struct pool_result *res, const char *name, char *out,
+			       size_t size);
+
+typedef void (*pool_done_cb)(const struct pool_result *res, void *data);
+
+int pool_new(uv_loop_t *loop, const struct pool_config *cfg, struct pool **out,
+	     struct nb_err *err);
+
+/* Starts a POST of body to url with the "Name: value" headers (a
+ * NULL-terminated list, copied). body must stay alive until cb runs; cb runs
+ * exactly once, from the loop, unless this call fails. */
+int pool_post(struct pool *p, const char *url, char *const *headers, const char *body,
+	      size_t body_len, pool_done_cb cb, void *data, struct nb_err *err);
+
+/* Requests in flight. */
+size_t pool_in_flight(const struct pool *p);
+
+/* Closes every handle; the pool is freed once the loop has run the close
+ * callbacks. Nothing may be in flight. */
+void pool_close(struct pool *p);
+
+#endif

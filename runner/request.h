@@ -1,0 +1,49 @@
+/*
+ * request: turns a job into the HTTP request Bedrock expects, signed.
+ *
+ * Builds the URL (endpoint + /model/{encoded id}/converse), the headers
+ * (Content-Type, Accept, X-Amz-Date, X-Amz-Security-Token when the
+ * credentials are temporary, Authorization) and signs them with SigV4 for
+ * the `bedrock` signing name. Pure: the signing time and the credentials
+ * come in as arguments, so every attempt is signed afresh by calling it
+ * again. It does not send anything: the pool does.
+ */
+#ifndef NB_REQUEST_H
+#define NB_REQUEST_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "err.h"
+#include "sigv4.h"
+
+/* Where requests go; parsed once from the endpoint URL. */
+struct request_endpoint {
+	char *base_url;    /* owned: "scheme://host[:port]" */
+	char *host;        /* owned: the Host header value, with a non-default port */
+	char *path_prefix; /* owned: "" or "/prefix" without a trailing slash */
+	char *region;      /* owned */
+};
+
+/* Parses url ("https://bedrock-runtime.us-east-1.amazonaws.com"); a query
+ * or fragment is refused. Returns 0, or -1 with err naming the URL. */
+int request_endpoint_init(struct request_endpoint *ep, const char *url, const char *region,
+			  struct nb_err *err);
+void request_endpoint_cleanup(struct request_endpoint *ep);
+
+#define REQUEST_MAX_HEADERS 8
+
+struct request {
+	char *url; /* owned */
+	/* "Name: value" lines, owned, NULL-terminated. */
+	char *headers[REQUEST_MAX_HEADERS + 1];
+};
+
+/* Builds and signs a Converse request for model_id with body. Returns 0, or
+ * -1 with err set. The body is not copied: the caller keeps it alive. */
+int request_build(struct request *req, const struct request_endpoint *ep, const char *model_id,
+		  const char *body, size_t body_len, const struct sigv4_credentials *creds,
+		  time_t now, struct nb_err *err);
+void request_cleanup(struct request *req);
+
+#endif

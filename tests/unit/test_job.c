@@ -1,0 +1,175 @@
+/* Job line parsing: what passes through, and the message for each bad line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "job.h"
+
+static int parse(struct job *job, const char *line, const char *default_model, struct nb_err *err)
+{
+	return job_parse(job, line, strlen(line), "jobs.jsonl", 7, default_model, err);
+}
+
+static void assert_rejected(const char *line, const char *default_model, const char *message)
+{
+	struct job job;
+	struct nb_err err;
+	assert_int_equal(parse(&job, line, default_model, &err), -1);
+	assert_string_equal(err.msg, message);
+	assert_non_null(job.id);
+	job_cleanup(&job);
+}
+
+static void passes_request_fields_through_untouched(void **state)
+{
+	(void)state;
+	const char *line =
+		"{\"id\":\"t1\",\"modelId\":\"us.amazon.nova-lite-v1:0\","
+		"\"system\":[{\"text\":\"You are a publisher\"}],"
+		"\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"},"
+		"{\"image\":{\"format\":\"png\",\"source\":{\"bytes\":\"iVBORw0KGgo=\"}}}]}],"
+		"\"inferenceConfig\":{\"maxTokens\":300,\"topP\":0.1,\"temperature\":0.3},"
+		"\"futureField\":{\"x\":[1,2]},\"tags\":[\"a\"],\"stream\":false}";
+	struct job job;
+	struct nb_err err;
+	assert_int_equal(parse(&job, line, NULL, &err), 0);
+	assert_string_equal(job.id, "t1");
+	assert_string_equal(job.model_id, "us.amazon.nova-lite-v1:0");
+	assert_string_equal(job.body,
+			    "{\"system\":[{\"text\":\"You are a publisher\"}],"
+			    "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"},"
+			    "{\"image\":{\"format\":\"png\",\"source\":{\"bytes\":\"iVBORw0KGgo=\"}}}]}],"
+			    "\"inferenceConfig\":{\"maxTokens\":300,\"topP\":0.1,\"temperature\":0.3},"
+			    "\"futureField\":{\"x\":[1,2]}}");
+	assert_int_equal(job.body_len, strlen(job.body));
+	assert_int_equal(strlen(job.request_hash), 64);
+	job_cleanup(&job);
+}
+
+static void strips_own_keys_wherever_they_stand(void **state)
+{
+	(void)state;
+	const char *line = " { \"messages\" : [ {\"role\":\"user\",\"content\":[{\"text\":\"a, b\"}]} ] ,"
+			   " \"\\u0069d\": \"escaped\", \"expect\": {\"contains\": [\"}\"]},"
+			   " \"inferenceConfig\": {\"maxTokens\": 1e2} , \"modelId\":\"m\" } ";
+	struct job job;
+	struct nb_err err;
+	assert_int_equal(parse(&job, line, NULL, &err), 0);
+	assert_string_equal(job.id, "escaped");
+	assert_string_equal(job.body, "{\"messages\":[ {\"role\":\"user\",\"content\":[{\"text\":\"a, b\"}]} ],"
+				      "\"inferenceConfig\":{\"maxTokens\": 1e2}}");
+	json_t *parsed = json_loads(job.body, 0, NULL);
+	assert_non_null(parsed);
+	json_decref(parsed);
+	job_cleanup(&job);
+}
+
+static void defaults_id_to_file_and_line_and_model_to_option(void **state)
+{
+	(void)state;
+	struct job job;
+	struct nb_err err;
+	assert_int_equal(parse(&job, "{\"messages\":[{\"role\":\"user\",\"content\":[]}]}",
+			       "amazon.nova-micro-v1:0", &err),
+			 0);
+	assert_string_equal(job.id, "jobs.jsonl:7");
+	assert_string_equal(job.model_id, "amazon.nova-micro-v1:0");
+	job_cleanup(&job);
+}
+
+static void hash_depends_on_model_and_body(void **state)
+{
+	(void)state;
+	const char *line = "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"a\"}]}]}";
+	struct job a, b, c;
+	struct nb_err err;
+	assert_int_equal(parse(&a, line, "m1", &err), 0);
+	assert_int_equal(parse(&b, line, "m2", &err), 0);
+	assert_int_equal(parse(&c, line, "m1", &err), 0);
+	assert_string_not_equal(a.request_hash, b.request_hash);
+	assert_string_equal(a.request_hash, c.request_hash);
+	job_cleanup(&a);
+	job_cleanup(&b);
+	job_cleanup(&c);
+}
+
+static void rejects_what_is_not_json(void **state)
+{
+	(void)state;
+	assert_rejected("{\"messages\": [", NULL,
+			"jobs.jsonl:7: not valid JSON: ']' expected near end of file (column 14)");
+	assert_rejected("[1,2]", NULL, "jobs.jsonl:7: a job line must be a JSON object (found an array)");
+	assert_rejected("{\"id\":\"a\",\"id\":\"b\",\"messages\":[]}", NULL,
+			"jobs.jsonl:7: not valid JSON: duplicate object key near '\"id\"' (column 14)");
+}
+
+static void rejects_missing_or_wrong_messages(void **state)
+{
+	(void)state;
+	assert_rejected("{\"modelId\":\"m\"}", NULL,
+			"jobs.jsonl:7: field 'messages': missing; a job needs a messages array");
+	assert_rejected("{\"modelId\":\"m\",\"messages\":\"hi\"}", NULL,
+			"jobs.jsonl:7: field 'messages': must be an array (found a string)");
+	assert_rejected("{\"modelId\":\"m\",\"messages\":[]}", NULL,
+			"jobs.jsonl:7: field 'messages': must hold at least one message");
+	assert_rejected("{\"modelId\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[]},"
+			"{\"role\":\"assistant\",\"content\":\"x\"}]}",
+			NULL, "jobs.jsonl:7: field 'messages[1].content': must be an array (found a string)");
+	assert_rejected("{\"modelId\":\"m\",\"messages\":[{\"content\":[]}]}", NULL,
+			"jobs.jsonl:7: field 'messages[0].role': missing");
+	assert_rejected("{\"modelId\":\"m\",\"messages\":[3]}", NULL,
+			"jobs.jsonl:7: field 'messages[0]': must be an object (found a number)");
+}
+
+static void rejects_wrong_types(void **state)
+{
+	(void)state;
+	assert_rejected("{\"modelId\":\"m\",\"inferenceConfig\":[],\"messages\":[]}", NULL,
+			"jobs.jsonl:7: field 'inferenceConfig': must be an object (found an array)");
+	assert_rejected("{\"modelId\":\"m\",\"system\":\"be brief\",\"messages\":[]}", NULL,
+			"jobs.jsonl:7: field 'system': must be an array (found a string)");
+	assert_rejected("{\"id\":5,\"modelId\":\"m\",\"messages\":[]}", NULL,
+			"jobs.jsonl:7: field 'id': must be a non-empty string (found a number)");
+	assert_rejected("{\"modelId\":true,\"messages\":[]}", "fallback",
+			"jobs.jsonl:7: field 'modelId': must be a non-empty string (found a boolean)");
+	assert_rejected("{\"modelId\":\"m\",\"stream\":\"yes\",\"messages\":[]}", NULL,
+			"jobs.jsonl:7: field 'stream': must be true or false (found a string)");
+}
+
+static void rejects_a_line_without_a_model(void **state)
+{
+	(void)state;
+	assert_rejected("{\"messages\":[{\"role\":\"user\",\"content\":[]}]}", NULL,
+			"jobs.jsonl:7: field 'modelId': missing; name a model on the line or give --model");
+}
+
+static void keeps_id_and_model_of_an_invalid_line(void **state)
+{
+	(void)state;
+	struct job job;
+	struct nb_err err;
+	assert_int_equal(parse(&job, "{\"id\":\"x1\",\"modelId\":\"m\",\"messages\":{}}", NULL, &err), -1);
+	assert_string_equal(job.id, "x1");
+	assert_string_equal(job.model_id, "m");
+	job_cleanup(&job);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(passes_request_fields_through_untouched),
+		cmocka_unit_test(strips_own_keys_wherever_they_stand),
+		cmocka_unit_test(defaults_id_to_file_and_line_and_model_to_option),
+		cmocka_unit_test(hash_depends_on_model_and_body),
+		cmocka_unit_test(rejects_what_is_not_json),
+		cmocka_unit_test(rejects_missing_or_wrong_messages),
+		cmocka_unit_test(rejects_wrong_types),
+		cmocka_unit_test(rejects_a_line_without_a_model),
+		cmocka_unit_test(keeps_id_and_model_of_an_invalid_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
