@@ -5,11 +5,11 @@
  * Opens the database read-only (an export works while a run writes),
  * resolves --run, then streams the rows to the output as they are read.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "export.h"
 #include "msg.h"
@@ -79,22 +79,24 @@ static int export_parse_args(int argc, char **argv, struct export_options *opt)
 		case OPT_HELP:
 			return 1;
 		default:
-			if (optopt)
-				msg_error("export: option needs a value or is unknown: %s",
-					  argv[optind - 1]);
-			else
-				msg_error("export: unknown option %s", argv[optind - 1]);
-			fputs("Try `novabatch export --help`.\n", stderr);
-			return -1;
+			return cli_option_error("export", argv);
 		}
 	}
-	if (optind < argc) {
-		msg_error("export: unexpected argument '%s' (name the run with --run)",
-			  argv[optind]);
-		fputs("Try `novabatch export --help`.\n", stderr);
-		return -1;
-	}
+	if (optind < argc)
+		return cli_extra_argument("export", argv[optind], " (name the run with --run)");
 	return 0;
+}
+
+struct export_target {
+	sqlite3 *db;
+	int64_t run_id;
+};
+
+static int export_write(const void *ctx, FILE *out, struct nb_err *err)
+{
+	const struct export_target *t = ctx;
+	int rc = export_jsonl(t->db, t->run_id, out, err);
+	return rc == EXPORT_WRITE_ERROR ? CLI_WRITE_ERROR : rc;
 }
 
 int cmd_export(int argc, char **argv)
@@ -107,34 +109,18 @@ int cmd_export(int argc, char **argv)
 		return parsed > 0 ? NB_EXIT_OK : NB_EXIT_USAGE;
 	}
 
-	const char *where = opt.output ? opt.output : "standard output";
 	struct store *st = NULL;
-	FILE *out = NULL;
 	struct nb_err err;
-	int64_t run_id;
-	int code = NB_EXIT_USAGE, rc;
+	struct export_target target;
+	int code = NB_EXIT_USAGE;
 	if (store_open(opt.db, true, &st, &err) < 0 ||
-	    store_query_run(store_db(st), opt.run, &run_id, &err) < 0) {
+	    store_query_run(store_db(st), opt.run, &target.run_id, &err) < 0) {
 		msg_error("%s", err.msg);
 		goto out;
 	}
-	out = opt.output ? fopen(opt.output, "w") : stdout;
-	if (!out) {
-		msg_error("export: cannot write %s: %s", where, strerror(errno));
-		goto out;
-	}
-	rc = export_jsonl(store_db(st), run_id, out, &err);
-	if (rc == EXPORT_WRITE_ERROR)
-		msg_error("export: cannot write %s: %s", where, err.msg);
-	else if (rc < 0)
-		msg_error("%s", err.msg);
-	else
-		code = NB_EXIT_OK;
+	target.db = store_db(st);
+	code = cli_write_output("export", opt.output, export_write, &target);
 out:
-	if (out && out != stdout && fclose(out) != 0 && code == NB_EXIT_OK) {
-		msg_error("export: cannot write %s: %s", where, strerror(errno));
-		code = NB_EXIT_USAGE;
-	}
 	store_free(st);
 	return code;
 }

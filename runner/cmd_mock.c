@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "err.h"
 #include "mock.h"
@@ -40,26 +41,6 @@ static const char cmd_mock_usage[] =
 	"                   status, error_type, model_id, input_tokens, output_tokens\n"
 	"  --help           show this help\n";
 
-/* Parses a whole decimal number from 0 to max. Returns 0 or -1. */
-static int cmd_mock_number(const char *text, long max, long *out)
-{
-	char *end;
-	long value;
-
-	errno = 0;
-	value = strtol(text, &end, 10);
-	if (errno || end == text || *end || value < 0 || value > max)
-		return -1;
-	*out = value;
-	return 0;
-}
-
-static int cmd_mock_bad_usage(void)
-{
-	msg_info("run 'novabatch mock --help' for the options");
-	return NB_EXIT_USAGE;
-}
-
 int cmd_mock(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -78,20 +59,16 @@ int cmd_mock(int argc, char **argv)
 	int opt, sig;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			if (cmd_mock_number(optarg, 65535, &port) < 0) {
-				msg_error("mock: --port takes a number from 0 to 65535, not '%s'", optarg);
-				return cmd_mock_bad_usage();
-			}
+			if (cli_whole_number("port", optarg, 0, 65535, &port) < 0)
+				return NB_EXIT_USAGE;
 			break;
 		case 'l':
-			if (cmd_mock_number(optarg, CMD_MOCK_MAX_LATENCY_MS, &cfg.latency_ms) < 0) {
-				msg_error("mock: --latency-ms takes a number from 0 to %d, not '%s'",
-					  CMD_MOCK_MAX_LATENCY_MS, optarg);
-				return cmd_mock_bad_usage();
-			}
+			if (cli_whole_number("latency-ms", optarg, 0, CMD_MOCK_MAX_LATENCY_MS,
+					     &cfg.latency_ms) < 0)
+				return NB_EXIT_USAGE;
 			break;
 		case 'L':
 			log_path = optarg;
@@ -99,17 +76,14 @@ int cmd_mock(int argc, char **argv)
 		case 'h':
 			fputs(cmd_mock_usage, stdout);
 			return NB_EXIT_OK;
-		case ':':
-			msg_error("mock: option '%s' needs a value", argv[optind - 1]);
-			return cmd_mock_bad_usage();
 		default:
-			msg_error("mock: unknown option '%s'", argv[optind - 1]);
-			return cmd_mock_bad_usage();
+			cli_option_error("mock", argv);
+			return NB_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		msg_error("mock: unexpected argument '%s'", argv[optind]);
-		return cmd_mock_bad_usage();
+		cli_extra_argument("mock", argv[optind], NULL);
+		return NB_EXIT_USAGE;
 	}
 
 	cfg.port = (unsigned)port;

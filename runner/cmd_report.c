@@ -7,11 +7,11 @@
  * The output file is opened only once the report is computed, so a mistyped
  * run never truncates it.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "msg.h"
 #include "report.h"
@@ -104,42 +104,24 @@ static int report_parse_args(int argc, char **argv, struct report_options *opt)
 		case OPT_HELP:
 			return 1;
 		default:
-			if (optopt)
-				msg_error("report: option needs a value or is unknown: %s",
-					  argv[optind - 1]);
-			else
-				msg_error("report: unknown option %s", argv[optind - 1]);
-			fputs("Try `novabatch report --help`.\n", stderr);
-			return -1;
+			return cli_option_error("report", argv);
 		}
 	}
-	if (optind < argc) {
-		msg_error("report: unexpected argument '%s' (name the run with --run)",
-			  argv[optind]);
-		fputs("Try `novabatch report --help`.\n", stderr);
-		return -1;
-	}
+	if (optind < argc)
+		return cli_extra_argument("report", argv[optind], " (name the run with --run)");
 	return 0;
 }
 
-/* Writes the report where the options say. Returns an exit code. */
-static int report_output(const struct report_options *opt, const struct report *r)
+struct report_target {
+	const struct report_format *format;
+	const struct report *report;
+};
+
+/* The writers fail only when their output does. */
+static int report_write(const void *ctx, FILE *out, struct nb_err *err)
 {
-	const char *where = opt->output ? opt->output : "standard output";
-	FILE *out = opt->output ? fopen(opt->output, "w") : stdout;
-	struct nb_err err;
-	if (!out) {
-		msg_error("report: cannot write %s: %s", where, strerror(errno));
-		return NB_EXIT_USAGE;
-	}
-	int failed = opt->format->write(r, out, &err) < 0;
-	if (failed)
-		msg_error("report: cannot write %s: %s", where, err.msg);
-	if (opt->output && fclose(out) != 0 && !failed) {
-		msg_error("report: cannot write %s: %s", where, strerror(errno));
-		failed = 1;
-	}
-	return failed ? NB_EXIT_USAGE : NB_EXIT_OK;
+	const struct report_target *t = ctx;
+	return t->format->write(t->report, out, err) < 0 ? CLI_WRITE_ERROR : 0;
 }
 
 int cmd_report(int argc, char **argv)
@@ -163,7 +145,8 @@ int cmd_report(int argc, char **argv)
 		msg_error("%s", err.msg);
 		goto out;
 	}
-	code = report_output(&opt, &r);
+	struct report_target target = {opt.format, &r};
+	code = cli_write_output("report", opt.output, report_write, &target);
 out:
 	report_cleanup(&r);
 	store_free(st);

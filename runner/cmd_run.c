@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "clock.h"
 #include "cmd.h"
 #include "models.h"
@@ -107,20 +108,6 @@ static const struct option run_long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-/* Parses a whole number in [min, max] for option name. */
-static int run_parse_long(const char *name, const char *text, long min, long max, long *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(text, &end, 10);
-	if (errno || end == text || *end || v < min || v > max) {
-		msg_error("--%s: '%s' is not a whole number from %ld to %ld", name, text, min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static const char *run_env(const char *name)
 {
 	const char *v = getenv(name);
@@ -152,7 +139,7 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 			opt->region = optarg;
 			break;
 		case OPT_CONCURRENCY:
-			if (run_parse_long("concurrency", optarg, 1, 4096, &opt->concurrency) < 0)
+			if (cli_whole_number("concurrency", optarg, 1, 4096, &opt->concurrency) < 0)
 				return -1;
 			break;
 		case OPT_MODEL:
@@ -162,11 +149,11 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 			opt->run_name = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (run_parse_long("timeout", optarg, 1, 86400, &opt->timeout_s) < 0)
+			if (cli_whole_number("timeout", optarg, 1, 86400, &opt->timeout_s) < 0)
 				return -1;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			if (run_parse_long("connect-timeout", optarg, 1, 3600,
+			if (cli_whole_number("connect-timeout", optarg, 1, 3600,
 					   &opt->connect_timeout_s) < 0)
 				return -1;
 			break;
@@ -182,13 +169,7 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 		case OPT_HELP:
 			return 1;
 		default:
-			if (optopt)
-				msg_error("run: option needs a value or is unknown: %s",
-					  argv[optind - 1]);
-			else
-				msg_error("run: unknown option %s", argv[optind - 1]);
-			fputs("Try `novabatch run --help`.\n", stderr);
-			return -1;
+			return cli_option_error("run", argv);
 		}
 	}
 	if (optind == argc) {
