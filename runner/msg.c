@@ -54,6 +54,7 @@ char *msg_redact(const char *text)
 	return buf_steal(&out);
 }
 
+__attribute__((format(printf, 2, 0)))
 static void msg_write(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[4096];
