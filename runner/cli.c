@@ -38,6 +38,20 @@ int cli_whole_number(const char *option, const char *text, long min, long max, l
 	return 0;
 }
 
+int cli_probability(const char *option, const char *text, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	/* Written so that NaN fails too. */
+	if (errno || end == text || *end || !(v >= 0 && v <= 1)) {
+		msg_error("--%s: '%s' is not a probability from 0 to 1 (like 0.3)", option, text);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int cli_write_output(const char *cmd, const char *path, cli_writer write, const void *ctx)
 {
 	const char *where = path ? path : "standard output";

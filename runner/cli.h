@@ -22,6 +22,10 @@ int cli_extra_argument(const char *cmd, const char *argument, const char *hint);
  * -1 after printing what is wrong. */
 int cli_whole_number(const char *option, const char *text, long min, long max, long *out);
 
+/* Parses a probability, a decimal from 0 to 1 ("0.3"), given for --option.
+ * Returns 0, or -1 after printing what is wrong. */
+int cli_probability(const char *option, const char *text, double *out);
+
 /* A writer returns 0, CLI_WRITE_ERROR when out could not be written (err:
  * the cause), or another negative code with err saying what went wrong. */
 #define CLI_WRITE_ERROR (-2)

@@ -1,10 +1,12 @@
 /*
  * cmd_mock: `novabatch mock`, the local endpoint that tests, demos and
- * benchmarks run against. Reads the options and the key pair, starts the
- * server (mock.c), says where it listens and serves until SIGINT or SIGTERM.
+ * benchmarks run against. Reads the options (faults among them), the key
+ * pair and the plan file, starts the server (mock.c), says where it listens
+ * and serves until SIGINT or SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,13 +17,15 @@
 #include "cmd.h"
 #include "err.h"
 #include "mock.h"
+#include "mock_fault.h"
 #include "msg.h"
 
 #define CMD_MOCK_DEFAULT_PORT 8080
 #define CMD_MOCK_MAX_LATENCY_MS 600000 /* ten minutes */
+#define CMD_MOCK_MAX_FAIL_FIRST 1000000
 
 static const char cmd_mock_usage[] =
-	"usage: novabatch mock [--port N] [--latency-ms N] [--log FILE]\n"
+	"usage: novabatch mock [--port N] [--latency-ms N] [--log FILE] [fault options]\n"
 	"\n"
 	"Serves a local Bedrock-compatible endpoint on 127.0.0.1 for tests, demos and\n"
 	"benchmarks. POST /model/{modelId}/converse answers with a deterministic\n"
@@ -36,56 +40,194 @@ static const char cmd_mock_usage[] =
 	"\n"
 	"options:\n"
 	"  --port N         TCP port on 127.0.0.1 (default 8080; 0 picks a free one)\n"
-	"  --latency-ms N   wait N milliseconds before each answer (default 0)\n"
+	"  --latency-ms N   wait N milliseconds before each answer (default 0), except\n"
+	"                   a 429 for being over --rpm or --tpm, which comes at once\n"
 	"  --log FILE       append one JSON line per answer to FILE: request_id,\n"
-	"                   status, error_type, model_id, input_tokens, output_tokens\n"
-	"  --help           show this help\n";
+	"                   status, error_type, model_id, input_tokens, output_tokens,\n"
+	"                   job_id (from X-Novabatch-Job), fault (the step that chose\n"
+	"                   the answer: plan, fail-first, quota-rpm, quota-tpm or\n"
+	"                   random) and \"reset\": true for an answer cut short\n"
+	"  --help           show this help\n"
+	"\n"
+	"fault options (all off by default; P is a probability from 0 to 1):\n"
+	"  --plan FILE      a JSON object mapping job ids to lists of answers, like\n"
+	"                   {\"job-1\": [429, 429, 200], \"job-2\": [\"reset\", 503]}: the\n"
+	"                   Nth request whose X-Novabatch-Job header (percent-encoded)\n"
+	"                   names the job, whatever its model, gets the Nth answer;\n"
+	"                   past the list the steps below decide. Answers: 200 (the\n"
+	"                   normal one), 400 ValidationException, 403\n"
+	"                   AccessDeniedException, 404 ResourceNotFoundException, 408\n"
+	"                   ModelTimeoutException, 424 ModelErrorException, 429\n"
+	"                   ThrottlingException, 500 InternalServerException, 503\n"
+	"                   ServiceUnavailableException, \"reset\" (as --reset),\n"
+	"                   \"429-not-ready\" (429 ModelNotReadyException) and\n"
+	"                   \"403-expired\" (403 ExpiredTokenException)\n"
+	"  --fail-first K   answer the first K attempts of each distinct request (same\n"
+	"                   model id, same body bytes) with 429 ThrottlingException;\n"
+	"                   1048576 distinct requests are counted, later ones pass\n"
+	"  --rpm N          requests per minute for each model id: a bucket of --burst\n"
+	"                   requests that refills N/60 a second\n"
+	"  --burst N        the size of that bucket (default N/60 of --rpm, at least 1)\n"
+	"  --tpm N          tokens per minute for each model id: a bucket of N tokens\n"
+	"                   (a minute's worth) that refills N/60 a second. A request\n"
+	"                   takes its input tokens plus its maxTokens (5000 if unset)\n"
+	"                   and, once answered, gives back what its answer did not use\n"
+	"                   (an error answer uses none). One larger than N passes when\n"
+	"                   the bucket is full, and empties it. Over --rpm or --tpm:\n"
+	"                   429 ThrottlingException at once, nothing charged.\n"
+	"  --throttle P     answer 429 ThrottlingException\n"
+	"  --error500 P     answer 500 InternalServerException\n"
+	"  --error503 P     answer 503 ServiceUnavailableException\n"
+	"  --timeout408 P   answer 408 ModelTimeoutException\n"
+	"  --reset P        send a 200 and drop the connection after half its body\n"
+	"  --seed S         names the random sequence (default 0): the Nth request to\n"
+	"                   reach the draw gets its Nth value, so the same arrival\n"
+	"                   order gets the same faults\n"
+	"\n"
+	"A request is answered by the first step that applies: its size, signature\n"
+	"and route (400, 403, 404 as the service does), --plan, --fail-first, the\n"
+	"request's own checks (400 ValidationException), --rpm and --tpm, then one\n"
+	"uniform draw against --throttle, --error500, --error503, --timeout408 and\n"
+	"--reset in that order (their sum is at most 1), else the normal answer.\n";
 
-int cmd_mock(int argc, char **argv)
+/* The long options that have no short form. */
+enum {
+	CMD_MOCK_PORT = 256,
+	CMD_MOCK_LATENCY,
+	CMD_MOCK_LOG,
+	CMD_MOCK_PLAN,
+	CMD_MOCK_FAIL_FIRST,
+	CMD_MOCK_RPM,
+	CMD_MOCK_TPM,
+	CMD_MOCK_BURST,
+	CMD_MOCK_THROTTLE,
+	CMD_MOCK_ERROR500,
+	CMD_MOCK_ERROR503,
+	CMD_MOCK_TIMEOUT408,
+	CMD_MOCK_RESET,
+	CMD_MOCK_SEED,
+};
+
+/* Reads the options into cfg, *port, *log_path and *plan_path. Returns 0,
+ * 1 when --help was shown, or -1 after printing what is wrong. */
+static int cmd_mock_options(int argc, char **argv, struct mock_config *cfg, long *port,
+			    const char **log_path, const char **plan_path)
 {
 	static const struct option options[] = {
-		{"port", required_argument, NULL, 'p'},
-		{"latency-ms", required_argument, NULL, 'l'},
-		{"log", required_argument, NULL, 'L'},
+		{"port", required_argument, NULL, CMD_MOCK_PORT},
+		{"latency-ms", required_argument, NULL, CMD_MOCK_LATENCY},
+		{"log", required_argument, NULL, CMD_MOCK_LOG},
+		{"plan", required_argument, NULL, CMD_MOCK_PLAN},
+		{"fail-first", required_argument, NULL, CMD_MOCK_FAIL_FIRST},
+		{"rpm", required_argument, NULL, CMD_MOCK_RPM},
+		{"tpm", required_argument, NULL, CMD_MOCK_TPM},
+		{"burst", required_argument, NULL, CMD_MOCK_BURST},
+		{"throttle", required_argument, NULL, CMD_MOCK_THROTTLE},
+		{"error500", required_argument, NULL, CMD_MOCK_ERROR500},
+		{"error503", required_argument, NULL, CMD_MOCK_ERROR503},
+		{"timeout408", required_argument, NULL, CMD_MOCK_TIMEOUT408},
+		{"reset", required_argument, NULL, CMD_MOCK_RESET},
+		{"seed", required_argument, NULL, CMD_MOCK_SEED},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct mock_config cfg = {0};
-	long port = CMD_MOCK_DEFAULT_PORT;
-	struct nb_err err;
-	struct mock *m;
-	const char *log_path = NULL;
-	sigset_t stop;
-	int opt, sig;
+	struct mock_fault_config *f = &cfg->fault;
+	struct mock_fault_odds *odds = &f->odds;
+	long n;
+	int opt, rc = 0;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while (rc == 0 && (opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
-		case 'p':
-			if (cli_whole_number("port", optarg, 0, 65535, &port) < 0)
-				return NB_EXIT_USAGE;
+		case CMD_MOCK_PORT:
+			rc = cli_whole_number("port", optarg, 0, 65535, port);
 			break;
-		case 'l':
-			if (cli_whole_number("latency-ms", optarg, 0, CMD_MOCK_MAX_LATENCY_MS,
-					     &cfg.latency_ms) < 0)
-				return NB_EXIT_USAGE;
+		case CMD_MOCK_LATENCY:
+			rc = cli_whole_number("latency-ms", optarg, 0, CMD_MOCK_MAX_LATENCY_MS,
+					      &cfg->latency_ms);
 			break;
-		case 'L':
-			log_path = optarg;
+		case CMD_MOCK_LOG:
+			*log_path = optarg;
+			break;
+		case CMD_MOCK_PLAN:
+			*plan_path = optarg;
+			break;
+		case CMD_MOCK_FAIL_FIRST:
+			rc = cli_whole_number("fail-first", optarg, 0, CMD_MOCK_MAX_FAIL_FIRST, &n);
+			f->fail_first = (unsigned long)n;
+			break;
+		case CMD_MOCK_RPM:
+			rc = cli_whole_number("rpm", optarg, 1, MOCK_FAULT_MAX_RATE, &f->rpm);
+			break;
+		case CMD_MOCK_TPM:
+			rc = cli_whole_number("tpm", optarg, 1, MOCK_FAULT_MAX_RATE, &f->tpm);
+			break;
+		case CMD_MOCK_BURST:
+			rc = cli_whole_number("burst", optarg, 1, MOCK_FAULT_MAX_RATE, &f->burst);
+			break;
+		case CMD_MOCK_THROTTLE:
+			rc = cli_probability("throttle", optarg, &odds->throttle);
+			break;
+		case CMD_MOCK_ERROR500:
+			rc = cli_probability("error500", optarg, &odds->error500);
+			break;
+		case CMD_MOCK_ERROR503:
+			rc = cli_probability("error503", optarg, &odds->error503);
+			break;
+		case CMD_MOCK_TIMEOUT408:
+			rc = cli_probability("timeout408", optarg, &odds->timeout408);
+			break;
+		case CMD_MOCK_RESET:
+			rc = cli_probability("reset", optarg, &odds->reset);
+			break;
+		case CMD_MOCK_SEED:
+			rc = cli_whole_number("seed", optarg, 0, LONG_MAX, &n);
+			f->seed = (uint64_t)n;
 			break;
 		case 'h':
 			fputs(cmd_mock_usage, stdout);
-			return NB_EXIT_OK;
+			return 1;
 		default:
-			cli_option_error("mock", argv);
-			return NB_EXIT_USAGE;
+			return cli_option_error("mock", argv);
 		}
 	}
-	if (optind < argc) {
-		cli_extra_argument("mock", argv[optind], NULL);
+	if (rc < 0)
+		return -1;
+	if (optind < argc)
+		return cli_extra_argument("mock", argv[optind], NULL);
+	if (f->burst && !f->rpm) {
+		msg_error("mock: --burst sizes the --rpm bucket: give --rpm too");
+		return -1;
+	}
+	/* A little slack: 0.1 + 0.2 is a hair above 0.3 in binary. */
+	double sum = odds->throttle + odds->error500 + odds->error503 + odds->timeout408 +
+		     odds->reset;
+	if (sum > 1 + 1e-9) {
+		msg_error("mock: --throttle, --error500, --error503, --timeout408 and --reset add "
+			  "up to %g; their sum must be at most 1", sum);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_mock(int argc, char **argv)
+{
+	struct mock_config cfg = {0};
+	long port = CMD_MOCK_DEFAULT_PORT;
+	struct nb_err err;
+	struct mock *m = NULL;
+	const char *log_path = NULL, *plan_path = NULL;
+	sigset_t stop;
+	int sig, rc = NB_EXIT_USAGE;
+
+	switch (cmd_mock_options(argc, argv, &cfg, &port, &log_path, &plan_path)) {
+	case 0:
+		break;
+	case 1:
+		return NB_EXIT_OK;
+	default:
 		return NB_EXIT_USAGE;
 	}
-
 	cfg.port = (unsigned)port;
 	cfg.access_key_id = getenv("AWS_ACCESS_KEY_ID");
 	cfg.secret_access_key = getenv("AWS_SECRET_ACCESS_KEY");
@@ -100,12 +242,16 @@ int cmd_mock(int argc, char **argv)
 		cfg.session_token = NULL;
 	msg_add_secret(cfg.secret_access_key);
 	msg_add_secret(cfg.session_token);
+	if (plan_path && mock_fault_plan_load(plan_path, &cfg.fault.plan, &err) < 0) {
+		msg_error("mock: --plan: %s", err.msg);
+		goto out;
+	}
 	if (log_path) {
 		cfg.log = fopen(log_path, "a");
 		if (!cfg.log) {
 			msg_error("mock: --log: cannot open %s: %s", log_path, strerror(errno));
-			msg_forget_secrets();
-			return NB_EXIT_USAGE;
+			mock_fault_plan_free(cfg.fault.plan);
+			goto out;
 		}
 	}
 
@@ -119,21 +265,19 @@ int cmd_mock(int argc, char **argv)
 	m = mock_new(&cfg, &err);
 	if (!m) {
 		msg_error("mock: %s", err.msg);
-		if (cfg.log)
-			fclose(cfg.log);
-		msg_forget_secrets();
-		return NB_EXIT_USAGE;
+		goto out;
 	}
 	printf("LISTENING %u\n", mock_port(m));
 	fflush(stdout);
 	msg_info("mock: serving on http://127.0.0.1:%u until interrupted", mock_port(m));
 	sigwait(&stop, &sig);
 	mock_free(m);
-	if (cfg.log && fclose(cfg.log) != 0) {
+	rc = NB_EXIT_OK;
+out:
+	if (cfg.log && fclose(cfg.log) != 0 && rc == NB_EXIT_OK) {
 		msg_error("mock: --log: cannot write %s: %s", log_path, strerror(errno));
-		msg_forget_secrets();
-		return NB_EXIT_USAGE;
+		rc = NB_EXIT_USAGE;
 	}
 	msg_forget_secrets();
-	return NB_EXIT_OK;
+	return rc;
 }

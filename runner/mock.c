@@ -18,6 +18,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "mock_fault.h"
 #include "mock_reply.h"
 #include "sigv4.h"
 #include "xalloc.h"
@@ -29,15 +31,17 @@
 #define MOCK_MAX_SIGNED_HEADERS 32
 #define MOCK_REQUEST_ID_LEN 37
 
-/* The service's front end answers authentication and routing errors under
- * one namespace in x-amzn-ErrorType, Bedrock itself under another. */
-#define MOCK_NS_CORAL ":http://internal.amazon.com/coral/com.amazon.coral.service/"
-#define MOCK_NS_BEDROCK ":http://internal.amazon.com/coral/com.amazon.bedrock/"
-
 #define MOCK_SIGNATURE_MISMATCH                                                            \
 	"The request signature we calculated does not match the signature you provided. " \
 	"Check your AWS Secret Access Key and signing method. Consult the service "       \
 	"documentation for details."
+
+/* The header that names the job a request belongs to, percent-encoded
+ * (RFC 3986 unreserved characters kept). MHD bounds its length: a request's
+ * headers fit in a connection's memory pool. */
+#define MOCK_JOB_HEADER "X-Novabatch-Job"
+/* How much of a body the callback of an answer cut short gives at a time. */
+#define MOCK_CUT_BLOCK 4096
 
 /* An error answer: its status and x-amzn-ErrorType. */
 struct mock_fail {
@@ -46,17 +50,17 @@ struct mock_fail {
 };
 
 static const struct mock_fail mock_missing_token = {
-	403, "MissingAuthenticationTokenException" MOCK_NS_CORAL};
+	403, "MissingAuthenticationTokenException" MOCK_FAULT_NS_CORAL};
 static const struct mock_fail mock_incomplete_signature = {
-	400, "IncompleteSignatureException" MOCK_NS_CORAL};
+	400, "IncompleteSignatureException" MOCK_FAULT_NS_CORAL};
 static const struct mock_fail mock_unrecognized_client = {
-	403, "UnrecognizedClientException" MOCK_NS_CORAL};
+	403, "UnrecognizedClientException" MOCK_FAULT_NS_CORAL};
 static const struct mock_fail mock_invalid_signature = {
-	403, "InvalidSignatureException" MOCK_NS_CORAL};
+	403, "InvalidSignatureException" MOCK_FAULT_NS_CORAL};
 static const struct mock_fail mock_unknown_operation = {
-	404, "UnknownOperationException" MOCK_NS_CORAL};
+	404, "UnknownOperationException" MOCK_FAULT_NS_CORAL};
 static const struct mock_fail mock_validation = {
-	400, "ValidationException" MOCK_NS_BEDROCK};
+	400, "ValidationException" MOCK_FAULT_NS_BEDROCK};
 
 struct mock {
 	struct MHD_Daemon *daemon;
@@ -68,25 +72,48 @@ struct mock {
 	atomic_uint_least64_t answers;  /* numbers the request ids */
 	FILE *log;                      /* borrowed; NULL for no request log */
 	pthread_mutex_t log_lock;       /* one line at a time from the threads */
+	struct mock_fault *fault;
+};
+
+/* One request being answered, and what its log line will say. */
+struct mock_call {
+	struct mock *m;
+	struct MHD_Connection *c;
+	char rid[MOCK_REQUEST_ID_LEN];
+	char *job_id;       /* X-Novabatch-Job decoded (curl_free); NULL without */
+	size_t job_id_len;
+	char *model_id;     /* decoded (curl_free); NULL until routed */
+	const char *fault;  /* the step that chose the answer; NULL for none */
+	bool instant;       /* answer without the configured latency */
 };
 
 /* Writes one line of the request log: what was answered, and for a
  * success the tokens, so tests can compare with what the runner recorded. */
-static void mock_log(struct mock *m, const char *rid, unsigned status, const char *error_type,
-		     const char *model_id, const struct mock_reply *reply)
+static void mock_log(const struct mock_call *call, unsigned status, const char *error_type,
+		     const struct mock_reply *reply, bool reset)
 {
+	struct mock *m = call->m;
+
 	if (!m->log)
 		return;
-	json_t *line = json_pack("{s:s, s:I}", "request_id", rid, "status", (json_int_t)status);
+	json_t *line = json_pack("{s:s, s:I}", "request_id", call->rid, "status",
+				 (json_int_t)status);
 	if (error_type)
 		json_object_set_new(line, "error_type", json_stringn(error_type,
 								      strcspn(error_type, ":")));
-	if (model_id)
-		json_object_set_new(line, "model_id", json_string(model_id));
+	if (call->model_id)
+		json_object_set_new(line, "model_id", json_string(call->model_id));
 	if (reply) {
 		json_object_set_new(line, "input_tokens", json_integer(reply->input_tokens));
 		json_object_set_new(line, "output_tokens", json_integer(reply->output_tokens));
 	}
+	/* A job id or model id that is not UTF-8 is left out of the line. */
+	if (call->job_id)
+		json_object_set_new(line, "job_id", json_stringn(call->job_id, call->job_id_len));
+	if (call->fault)
+		json_object_set_new(line, "fault", json_string(call->fault));
+	if (reset)
+		json_object_set_new(line, "reset", json_true());
 	pthread_mutex_lock(&m->log_lock);
 	json_dumpf(line, m->log, JSON_COMPACT);
 	fputc('\n', m->log);
@@ -118,42 +145,98 @@ static void mock_request_id(struct mock *m, char out[MOCK_REQUEST_ID_LEN])
 		 n & UINT64_C(0xffffffffffff));
 }
 
-/* Sleeps in this connection's own thread, so other connections go on. */
-static void mock_delay(long ms)
+/* Waits the configured latency before an answer, unless it is instant.
+ * Sleeps in this connection's own thread, so other connections go on. */
+static void mock_delay(const struct mock_call *call)
 {
+	long ms = call->m->latency_ms;
 	struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
 
+	if (ms <= 0 || call->instant)
+		return;
 	while (nanosleep(&left, &left) < 0 && errno == EINTR)
 		;
 }
 
-/* Queues an answer. Takes ownership of body (JSON text). error_type is the
- * x-amzn-ErrorType value, NULL for a success. */
-static enum MHD_Result mock_send(struct MHD_Connection *c, const char *rid, unsigned status,
-				 const char *error_type, char *body)
+/* Queues res after the configured latency, with the headers every answer
+ * carries. error_type is the x-amzn-ErrorType value, NULL for a success. */
+static enum MHD_Result mock_queue(const struct mock_call *call, unsigned status,
+				  const char *error_type, struct MHD_Response *res)
 {
-	struct MHD_Response *res;
 	enum MHD_Result ret;
 
-	res = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	if (!res) {
-		free(body);
+	if (!res)
 		return MHD_NO;
-	}
 	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(res, "x-amzn-RequestId", rid);
+	MHD_add_response_header(res, "x-amzn-RequestId", call->rid);
 	if (error_type)
 		MHD_add_response_header(res, "x-amzn-ErrorType", error_type);
-	ret = MHD_queue_response(c, status, res);
+	mock_delay(call);
+	ret = MHD_queue_response(call->c, status, res);
 	MHD_destroy_response(res);
 	return ret;
 }
 
-static enum MHD_Result mock_send_error(struct mock *m, struct MHD_Connection *c,
-				       const char *rid, const struct mock_fail *fail,
+/* Queues an answer. Takes ownership of body (JSON text). */
+static enum MHD_Result mock_send(const struct mock_call *call, unsigned status,
+				 const char *error_type, char *body)
+{
+	struct MHD_Response *res;
+
+	res = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	if (!res)
+		free(body);
+	return mock_queue(call, status, error_type, res);
+}
+
+/* A body sent only in part, under a Content-Length that promises it all. */
+struct mock_cut {
+	char *body;
+	size_t sent; /* bytes given before the connection is dropped */
+};
+
+static ssize_t mock_cut_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct mock_cut *cut = cls;
+	size_t n;
+
+	if (pos >= cut->sent)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	n = cut->sent - (size_t)pos < max ? cut->sent - (size_t)pos : max;
+	memcpy(out, cut->body + pos, n);
+	return (ssize_t)n;
+}
+
+static void mock_cut_free(void *cls)
+{
+	struct mock_cut *cut = cls;
+
+	free(cut->body);
+	free(cut);
+}
+
+/* Queues a 200 whose connection drops after the first half of body (at
+ * least a byte), so the client sees an answer cut short. Takes ownership
+ * of body. */
+static enum MHD_Result mock_send_cut(const struct mock_call *call, char *body)
+{
+	struct mock_cut *cut = xmalloc(sizeof *cut);
+	size_t len = strlen(body);
+	struct MHD_Response *res;
+
+	cut->body = body;
+	cut->sent = len / 2 ? len / 2 : 1;
+	res = MHD_create_response_from_callback(len, MOCK_CUT_BLOCK, mock_cut_read, cut,
+						mock_cut_free);
+	if (!res)
+		mock_cut_free(cut);
+	return mock_queue(call, MHD_HTTP_OK, NULL, res);
+}
+
+static enum MHD_Result mock_send_error(const struct mock_call *call, const struct mock_fail *fail,
 				       const char *message)
 {
-	mock_log(m, rid, fail->status, fail->type, NULL, NULL);
+	mock_log(call, fail->status, fail->type, NULL, false);
 	json_t *obj = json_object();
 	char *body;
 
@@ -162,7 +245,31 @@ static enum MHD_Result mock_send_error(struct mock *m, struct MHD_Connection *c,
 	json_object_set_new(obj, "message", json_string(message));
 	body = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
-	return mock_send(c, rid, fail->status, fail->type, body);
+	return mock_send(call, fail->status, fail->type, body);
+}
+
+/* Answers with an injected error, fault naming the step that chose it. */
+static enum MHD_Result mock_send_fault(struct mock_call *call, enum mock_fault_answer answer,
+				       const char *fault)
+{
+	const struct mock_fault_error *e = mock_fault_error(answer);
+	const struct mock_fail fail = {e->status, e->type};
+
+	call->fault = fault;
+	return mock_send_error(call, &fail, e->message);
+}
+
+/* Answers with reply, whole or (answer MOCK_FAULT_RESET) cut short. */
+static enum MHD_Result mock_send_reply(const struct mock_call *call, struct mock_reply *reply,
+				       enum mock_fault_answer answer)
+{
+	char *body = reply->body;
+
+	reply->body = NULL;
+	mock_log(call, MHD_HTTP_OK, NULL, reply, answer == MOCK_FAULT_RESET);
+	if (answer == MOCK_FAULT_RESET)
+		return mock_send_cut(call, body);
+	return mock_send(call, MHD_HTTP_OK, NULL, body);
 }
 
 static const char *mock_header(struct MHD_Connection *c, const char *name)
@@ -266,66 +373,140 @@ static const char *mock_route(const char *url, const char **id, size_t *id_len)
 	return slash + 1;
 }
 
-static enum MHD_Result mock_converse(struct mock *m, struct MHD_Connection *c,
-				     const char *rid, const char *id, size_t id_len,
-				     const struct buf *body)
+/* The tokens a request reserves against its model's quota: its input
+ * tokens and its maxTokens (as mock_reply checked it), or
+ * MOCK_FAULT_DEFAULT_MAX_TOKENS when it sets none. */
+static uint64_t mock_reservation(const json_t *request, const struct mock_reply *reply)
 {
+	json_int_t max = json_integer_value(
+		json_object_get(json_object_get(request, "inferenceConfig"), "maxTokens"));
+
+	if (max <= 0)
+		max = MOCK_FAULT_DEFAULT_MAX_TOKENS;
+	return (uint64_t)reply->input_tokens + (uint64_t)max;
+}
+
+/* Answers a routed request from its body: when planned (MOCK_FAULT_NONE or
+ * MOCK_FAULT_RESET) after mock_reply's checks alone, else through the
+ * quota and the random draw. */
+static enum MHD_Result mock_converse(struct mock_call *call, const struct buf *body,
+				     const enum mock_fault_answer *planned)
+{
+	struct mock *m = call->m;
 	struct mock_reply reply = {0};
 	struct nb_err err;
 	enum MHD_Result ret;
-	int model_len = 0;
-	char *model_id = curl_easy_unescape(NULL, id, (int)id_len, &model_len);
+	enum mock_fault_answer answer;
+	uint64_t taken = 0, used = 0;
 	json_t *request = json_loadb(buf_str(body), body->len, 0, NULL);
 
-	if (!model_id || (size_t)model_len != strlen(model_id))
-		ret = mock_send_error(m, c, rid, &mock_validation,
-				      "The provided model identifier is invalid.");
-	else if (!request)
-		ret = mock_send_error(m, c, rid, &mock_validation,
+	if (!request) {
+		ret = mock_send_error(call, &mock_validation,
 				      "Malformed input request: the request body is not valid JSON, "
 				      "please reformat your input and try again.");
-	else if (mock_reply_build(model_id, request, m->latency_ms, &reply, &err) < 0)
-		ret = mock_send_error(m, c, rid, &mock_validation, err.msg);
-	else {
-		mock_log(m, rid, MHD_HTTP_OK, NULL, model_id, &reply);
-		ret = mock_send(c, rid, MHD_HTTP_OK, NULL, reply.body);
-		reply.body = NULL;
+		goto out;
 	}
+	if (mock_reply_build(call->model_id, request, m->latency_ms, &reply, &err) < 0) {
+		ret = mock_send_error(call, &mock_validation, err.msg);
+		goto out;
+	}
+	if (planned) {
+		call->fault = "plan";
+		ret = mock_send_reply(call, &reply, *planned);
+		goto out;
+	}
+	switch (mock_fault_admit(m->fault, call->model_id, mock_reservation(request, &reply),
+				 clock_mono_ns(), &taken)) {
+	case MOCK_FAULT_OVER_RPM:
+		call->instant = true;
+		ret = mock_send_fault(call, MOCK_FAULT_THROTTLED, "quota-rpm");
+		goto out;
+	case MOCK_FAULT_OVER_TPM:
+		call->instant = true;
+		ret = mock_send_fault(call, MOCK_FAULT_TOO_MANY_TOKENS, "quota-tpm");
+		goto out;
+	case MOCK_FAULT_ADMITTED:
+		break;
+	}
+	/* An error uses no tokens; an answer, cut or not, uses its input and
+	 * output. What the request took beyond that goes back. */
+	answer = mock_fault_random(m->fault);
+	if (mock_fault_error(answer)) {
+		ret = mock_send_fault(call, answer, "random");
+	} else {
+		used = (uint64_t)(reply.input_tokens + reply.output_tokens);
+		call->fault = answer == MOCK_FAULT_RESET ? "random" : NULL;
+		ret = mock_send_reply(call, &reply, answer);
+	}
+	mock_fault_release(m->fault, call->model_id, taken, used, clock_mono_ns());
+out:
 	mock_reply_cleanup(&reply);
 	json_decref(request);
-	curl_free(model_id);
 	return ret;
+}
+
+/* Answers a request, in the order mock.h gives. */
+static enum MHD_Result mock_dispatch(struct mock_call *call, const char *method,
+				     const char *url, const struct mock_request *r)
+{
+	struct mock *m = call->m;
+	const struct mock_fail *fail;
+	enum mock_fault_answer planned;
+	struct nb_err err;
+	const char *op, *id = NULL;
+	size_t id_len = 0;
+	int model_len = 0;
+
+	/* The signature covers the body, so a body cut at the cap cannot be
+	 * verified: the size is checked first, as the service's front door
+	 * does. */
+	if (r->too_large) {
+		err_set(&err, "The request body is larger than the %u bytes allowed.", MOCK_MAX_BODY);
+		return mock_send_error(call, &mock_validation, err.msg);
+	}
+	if (mock_verify(m, call->c, method, url, &r->body, &fail, &err) < 0)
+		return mock_send_error(call, fail, err.msg);
+	op = mock_route(url, &id, &id_len);
+	/* The service routes on method and path together: a GET on a POST
+	 * path names no operation, as an unknown path does not. */
+	if (!op || strcmp(method, MHD_HTTP_METHOD_POST) != 0 || strcmp(op, "converse") != 0)
+		return mock_send_error(call, &mock_unknown_operation,
+				       "The requested operation is not recognized by the service.");
+	call->model_id = curl_easy_unescape(NULL, id, (int)id_len, &model_len);
+	if (!call->model_id || (size_t)model_len != strlen(call->model_id)) {
+		curl_free(call->model_id);
+		call->model_id = NULL;
+		return mock_send_error(call, &mock_validation,
+				       "The provided model identifier is invalid.");
+	}
+	if (mock_fault_planned(m->fault, call->job_id, call->job_id_len, &planned)) {
+		if (mock_fault_error(planned))
+			return mock_send_fault(call, planned, "plan");
+		return mock_converse(call, &r->body, &planned);
+	}
+	if (mock_fault_fail_first(m->fault, call->model_id, buf_str(&r->body), r->body.len))
+		return mock_send_fault(call, MOCK_FAULT_THROTTLED, "fail-first");
+	return mock_converse(call, &r->body, NULL);
 }
 
 /* Answers a request whose body has fully arrived. */
 static enum MHD_Result mock_answer(struct mock *m, struct MHD_Connection *c, const char *method,
 				   const char *url, const struct mock_request *r)
 {
-	char rid[MOCK_REQUEST_ID_LEN];
-	const struct mock_fail *fail;
-	struct nb_err err;
-	const char *op, *id = NULL;
-	size_t id_len = 0;
+	struct mock_call call = {.m = m, .c = c};
+	enum MHD_Result ret;
+	const char *job = mock_header(c, MOCK_JOB_HEADER);
+	int job_len = 0;
 
-	mock_request_id(m, rid);
-	if (m->latency_ms > 0)
-		mock_delay(m->latency_ms);
-	/* The signature covers the body, so a body cut at the cap cannot be
-	 * verified: the size is checked first, as the service's front door
-	 * does. */
-	if (r->too_large) {
-		err_set(&err, "The request body is larger than the %u bytes allowed.", MOCK_MAX_BODY);
-		return mock_send_error(m, c, rid, &mock_validation, err.msg);
+	mock_request_id(m, call.rid);
+	if (job) {
+		call.job_id = curl_easy_unescape(NULL, job, 0, &job_len);
+		call.job_id_len = (size_t)job_len;
 	}
-	if (mock_verify(m, c, method, url, &r->body, &fail, &err) < 0)
-		return mock_send_error(m, c, rid, fail, err.msg);
-	op = mock_route(url, &id, &id_len);
-	/* The service routes on method and path together: a GET on a POST
-	 * path names no operation, as an unknown path does not. */
-	if (!op || strcmp(method, MHD_HTTP_METHOD_POST) != 0 || strcmp(op, "converse") != 0)
-		return mock_send_error(m, c, rid, &mock_unknown_operation,
-				       "The requested operation is not recognized by the service.");
-	return mock_converse(m, c, rid, id, id_len, &r->body);
+	ret = mock_dispatch(&call, method, url, r);
+	curl_free(call.job_id);
+	curl_free(call.model_id);
+	return ret;
 }
 
 /* MHD calls this once when the headers are in (with *state NULL), once per
@@ -396,6 +577,7 @@ struct mock *mock_new(const struct mock_config *cfg, struct nb_err *err)
 	m->session_token = cfg->session_token ? xstrdup(cfg->session_token) : NULL;
 	atomic_init(&m->answers, 0);
 	m->log = cfg->log;
+	m->fault = mock_fault_new(&cfg->fault);
 	pthread_mutex_init(&m->log_lock, NULL);
 	/* A thread per connection: a delayed answer sleeps in its own thread
 	 * and holds up no other connection. */
@@ -437,6 +619,7 @@ void mock_free(struct mock *m)
 	free(m->access_key_id);
 	mock_wipe(m->secret_access_key);
 	mock_wipe(m->session_token);
+	mock_fault_free(m->fault);
 	pthread_mutex_destroy(&m->log_lock);
 	free(m);
 }

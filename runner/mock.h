@@ -5,9 +5,18 @@
  * connection): routing, collecting request bodies under a cap, verifying
  * each request's SigV4 signature against the configured key pair, the
  * configured latency, request ids, and error answers in the service's wire
- * shape (status, x-amzn-ErrorType, a JSON "message"). What a Converse answer
- * says comes from mock_reply.c and how a signature is computed from
- * sigv4.c. It prints nothing and reads no environment: the command does.
+ * shape (status, x-amzn-ErrorType, a JSON "message"), answers cut short,
+ * and the request log. What a Converse answer says comes from mock_reply.c,
+ * which faults to inject and when from mock_fault.c, and how a signature is
+ * computed from sigv4.c. It prints nothing and reads no environment: the
+ * command does.
+ *
+ * A request is answered by the first of these that applies: a body over
+ * the cap (400), the signature (400 or 403), the route (404), the model id
+ * (400), then the fault steps in mock_fault.h's order with mock_reply's
+ * checks (400) between fail-first and the quota, then the normal answer.
+ * Every answer waits latency_ms first except a 429 for being over quota:
+ * the service throttles fast.
  */
 #ifndef NB_MOCK_H
 #define NB_MOCK_H
@@ -15,6 +24,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "mock_fault.h"
 
 struct mock_config {
 	unsigned port;                 /* 0: any free port */
@@ -24,14 +34,18 @@ struct mock_config {
 	const char *session_token;     /* NULL: requests must carry none */
 	FILE *log;                     /* NULL, or where each answer is logged as a
 					  JSON line: request_id, status, error_type,
-					  model_id, input_tokens, output_tokens */
+					  model_id, input_tokens, output_tokens,
+					  job_id, fault ("plan", "fail-first",
+					  "quota-rpm", "quota-tpm", "random"), reset */
+	struct mock_fault_config fault; /* what to inject; all 0 for nothing */
 };
 
 struct mock;
 
 /* Starts serving in the server's own threads; their signal mask is the
- * caller's at this call. Copies what it keeps of cfg. Returns NULL with err
- * set when it cannot listen. */
+ * caller's at this call. Copies what it keeps of cfg and takes ownership of
+ * cfg->fault.plan, even when it fails. Returns NULL with err set when it
+ * cannot listen. */
 struct mock *mock_new(const struct mock_config *cfg, struct nb_err *err);
 
 /* The port it listens on: the one chosen when cfg asked for 0. */
