@@ -45,7 +45,18 @@ static const char run_usage[] =
 	"  --concurrency N        requests in flight at most (default 32)\n"
 	"  --model ID             model for lines without modelId\n"
 	"  --run-name NAME        name the run, for report --run NAME\n"
-	"  --timeout SEC          limit on one request, answer included (default 900)\n"
+	"  --max-attempts N       attempts per job, the first included (default 8)\n"
+	"  --rpm N                requests per minute per model, at most\n"
+	"  --tpm N                tokens per minute per model, at most (input\n"
+	"                         estimate + maxTokens reserved at send)\n"
+	"  --burst N              requests sent at once under --rpm (default rpm/60)\n"
+	"  --no-adaptive          do not slow a model down when it is throttled\n"
+	"  --backoff-base-ms N    first backoff ceiling after a transient error (250)\n"
+	"  --throttle-base-ms N   first backoff ceiling after throttling (1000)\n"
+	"  --backoff-cap-ms N     largest backoff ceiling (20000)\n"
+	"  --retry-model-error    retry 424 ModelErrorException (default: final)\n"
+	"  --no-retry-model-timeout  do not retry 408 ModelTimeoutException\n"
+	"  --timeout SEC          limit on one attempt, answer included (default 900)\n"
 	"  --connect-timeout SEC  limit on connecting (default 10)\n"
 	"  --no-progress          no progress line on a terminal\n"
 	"  --progress             a progress line even when stderr is not a terminal\n"
@@ -65,6 +76,12 @@ struct run_options {
 	const char *model;
 	const char *run_name;
 	long concurrency;
+	long max_attempts;
+	long rpm, tpm, burst;
+	bool adaptive;
+	long backoff_base_ms, throttle_base_ms, backoff_cap_ms;
+	bool retry_model_error;
+	bool retry_model_timeout;
 	long timeout_s;
 	long connect_timeout_s;
 	bool progress;
@@ -84,6 +101,16 @@ enum {
 	OPT_CONCURRENCY,
 	OPT_MODEL,
 	OPT_RUN_NAME,
+	OPT_MAX_ATTEMPTS,
+	OPT_RPM,
+	OPT_TPM,
+	OPT_BURST,
+	OPT_NO_ADAPTIVE,
+	OPT_BACKOFF_BASE,
+	OPT_THROTTLE_BASE,
+	OPT_BACKOFF_CAP,
+	OPT_RETRY_MODEL_ERROR,
+	OPT_NO_RETRY_MODEL_TIMEOUT,
 	OPT_TIMEOUT,
 	OPT_CONNECT_TIMEOUT,
 	OPT_NO_PROGRESS,
@@ -99,6 +126,16 @@ static const struct option run_long_options[] = {
 	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"run-name", required_argument, NULL, OPT_RUN_NAME},
+	{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
+	{"rpm", required_argument, NULL, OPT_RPM},
+	{"tpm", required_argument, NULL, OPT_TPM},
+	{"burst", required_argument, NULL, OPT_BURST},
+	{"no-adaptive", no_argument, NULL, OPT_NO_ADAPTIVE},
+	{"backoff-base-ms", required_argument, NULL, OPT_BACKOFF_BASE},
+	{"throttle-base-ms", required_argument, NULL, OPT_THROTTLE_BASE},
+	{"backoff-cap-ms", required_argument, NULL, OPT_BACKOFF_CAP},
+	{"retry-model-error", no_argument, NULL, OPT_RETRY_MODEL_ERROR},
+	{"no-retry-model-timeout", no_argument, NULL, OPT_NO_RETRY_MODEL_TIMEOUT},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
@@ -117,9 +154,17 @@ static const char *run_env(const char *name)
 /* Returns 0, 1 for --help, or -1 after printing the problem. */
 static int run_parse_args(int argc, char **argv, struct run_options *opt)
 {
+	struct retry_policy defaults;
+	retry_policy_init(&defaults);
 	*opt = (struct run_options){
 		.db = NB_DEFAULT_DB,
 		.concurrency = 32,
+		.max_attempts = RETRY_DEFAULT_MAX_ATTEMPTS,
+		.adaptive = true,
+		.backoff_base_ms = (long)defaults.transient_base_ms,
+		.throttle_base_ms = (long)defaults.throttled_base_ms,
+		.backoff_cap_ms = (long)defaults.cap_ms,
+		.retry_model_timeout = true,
 		.timeout_s = 900,
 		.connect_timeout_s = 10,
 		.progress = isatty(STDERR_FILENO),
@@ -147,6 +192,46 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 			break;
 		case OPT_RUN_NAME:
 			opt->run_name = optarg;
+			break;
+		case OPT_MAX_ATTEMPTS:
+			if (cli_whole_number("max-attempts", optarg, 1, 100, &opt->max_attempts) < 0)
+				return -1;
+			break;
+		case OPT_RPM:
+			if (cli_whole_number("rpm", optarg, 1, 100000000, &opt->rpm) < 0)
+				return -1;
+			break;
+		case OPT_TPM:
+			if (cli_whole_number("tpm", optarg, 1, 1000000000, &opt->tpm) < 0)
+				return -1;
+			break;
+		case OPT_BURST:
+			if (cli_whole_number("burst", optarg, 1, 1000000, &opt->burst) < 0)
+				return -1;
+			break;
+		case OPT_NO_ADAPTIVE:
+			opt->adaptive = false;
+			break;
+		case OPT_BACKOFF_BASE:
+			if (cli_whole_number("backoff-base-ms", optarg, 0, 3600000,
+					     &opt->backoff_base_ms) < 0)
+				return -1;
+			break;
+		case OPT_THROTTLE_BASE:
+			if (cli_whole_number("throttle-base-ms", optarg, 0, 3600000,
+					     &opt->throttle_base_ms) < 0)
+				return -1;
+			break;
+		case OPT_BACKOFF_CAP:
+			if (cli_whole_number("backoff-cap-ms", optarg, 0, 3600000,
+					     &opt->backoff_cap_ms) < 0)
+				return -1;
+			break;
+		case OPT_RETRY_MODEL_ERROR:
+			opt->retry_model_error = true;
+			break;
+		case OPT_NO_RETRY_MODEL_TIMEOUT:
+			opt->retry_model_timeout = false;
 			break;
 		case OPT_TIMEOUT:
 			if (cli_whole_number("timeout", optarg, 1, 86400, &opt->timeout_s) < 0)
@@ -242,8 +327,11 @@ static void run_problem_cb(const char *message, void *data)
 static void run_progress_cb(const struct sched_totals *t, void *data)
 {
 	struct run_state *rs = data;
-	fprintf(stderr, "\r\033[Knovabatch: %ld done (%ld ok, %ld failed, %ld invalid), %zu in flight",
-		t->ok + t->failed + t->invalid, t->ok, t->failed, t->invalid, t->in_flight);
+	fprintf(stderr,
+		"\r\033[Knovabatch: %ld done (%ld ok, %ld failed, %ld invalid), %zu in flight, "
+		"%ld retries, %ld throttled",
+		t->ok + t->failed + t->invalid, t->ok, t->failed, t->invalid, t->in_flight, t->retries,
+		t->throttled);
 	rs->progress_shown = true;
 }
 
@@ -322,6 +410,12 @@ static int run_execute(const struct run_options *opt, char *const *files, int nf
 		.concurrency = (int)opt->concurrency,
 		.connect_timeout_ms = opt->connect_timeout_s * 1000,
 		.timeout_ms = opt->timeout_s * 1000,
+		.rate = {
+			.rpm = (double)opt->rpm,
+			.tpm = (double)opt->tpm,
+			.burst = (double)opt->burst,
+			.adaptive = opt->adaptive,
+		},
 		.endpoint = &ep,
 		.creds = creds,
 		.store = st,
@@ -330,6 +424,13 @@ static int run_execute(const struct run_options *opt, char *const *files, int nf
 		.progress_interval_ms = opt->progress && !opt->quiet ? 100 : 0,
 		.cb = {run_problem_cb, run_progress_cb, &rs},
 	};
+	retry_policy_init(&cfg.retry);
+	cfg.retry.max_attempts = (int)opt->max_attempts;
+	cfg.retry.retry_model_error = opt->retry_model_error;
+	cfg.retry.retry_model_timeout = opt->retry_model_timeout;
+	cfg.retry.transient_base_ms = (double)opt->backoff_base_ms;
+	cfg.retry.throttled_base_ms = (double)opt->throttle_base_ms;
+	cfg.retry.cap_ms = (double)opt->backoff_cap_ms;
 	uint64_t start = clock_mono_ns();
 	struct sched_totals t;
 	int rc = sched_run(&cfg, &t, &err);
@@ -347,10 +448,12 @@ static int run_execute(const struct run_options *opt, char *const *files, int nf
 	}
 	if (!opt->quiet)
 		msg_info("run %lld done in %.2f s: %ld jobs, %ld ok, %ld failed, %ld invalid; "
+			 "%ld attempts, %ld retries, %ld throttled; "
 			 "%lld input and %lld output tokens",
 			 (long long)run_id, clock_ms_between(start, clock_mono_ns()) / 1000.0,
-			 t.ok + t.failed + t.invalid, t.ok, t.failed, t.invalid,
-			 (long long)t.input_tokens, (long long)t.output_tokens);
+			 t.ok + t.failed + t.invalid, t.ok, t.failed, t.invalid, t.attempts,
+			 t.retries, t.throttled, (long long)t.input_tokens,
+			 (long long)t.output_tokens);
 	code = t.failed || t.invalid ? NB_EXIT_FAILED : NB_EXIT_OK;
 out:
 	store_free(st);

@@ -10,6 +10,9 @@
 #include "buf.h"
 #include "xalloc.h"
 
+/* Ids travel in a header and in every report: keep them short. */
+#define JOB_MAX_ID 512
+
 /* Keys of a job line that are novabatch's, not the Converse request's. */
 static const char *const job_own_keys[] = {"id", "modelId", "stream", "expect", "tags"};
 
@@ -104,7 +107,11 @@ static int job_take_identity(struct job *job, json_t *root, const char *default_
 		job->model_id = xstrdup(json_string_value(model));
 	else if (!model && default_model)
 		job->model_id = xstrdup(default_model);
-	if (json_is_string(id) && json_string_length(id) > 0) {
+	if (json_is_string(id) && json_string_length(id) > JOB_MAX_ID) {
+		char what[64];
+		snprintf(what, sizeof what, "longer than %d bytes", JOB_MAX_ID);
+		return job_field_error(err, job, "id", what, NULL);
+	} else if (json_is_string(id) && json_string_length(id) > 0) {
 		free(job->id);
 		job->id = xstrdup(json_string_value(id));
 	} else if (id) {
@@ -237,6 +244,43 @@ static char *job_strip_own_keys(const char *s, size_t n, size_t *out_len)
 	return buf_steal(&out);
 }
 
+/* Token estimates for quota reservations. Bedrock reserves input tokens
+ * plus maxTokens when a request starts; the input is estimated at four
+ * bytes of text a token, and a flat amount for each media block. */
+#define JOB_BYTES_PER_TOKEN 4
+#define JOB_MEDIA_BLOCK_TOKENS 1000
+/* What a request without inferenceConfig.maxTokens may produce (Nova). */
+#define JOB_DEFAULT_MAX_TOKENS 5000
+
+static double job_text_tokens(const json_t *blocks)
+{
+	double bytes = 0, media = 0;
+	size_t i;
+	const json_t *block;
+	json_array_foreach(blocks, i, block) {
+		const json_t *text = json_object_get(block, "text");
+		if (json_is_string(text))
+			bytes += (double)json_string_length(text);
+		else if (json_object_get(block, "image") || json_object_get(block, "video") ||
+			 json_object_get(block, "document"))
+			media += JOB_MEDIA_BLOCK_TOKENS;
+	}
+	return bytes / JOB_BYTES_PER_TOKEN + media;
+}
+
+static double job_estimate_tokens(const json_t *root)
+{
+	double tokens = job_text_tokens(json_object_get(root, "system"));
+	size_t i;
+	const json_t *msg;
+	json_array_foreach(json_object_get(root, "messages"), i, msg)
+		tokens += job_text_tokens(json_object_get(msg, "content"));
+	const json_t *max = json_object_get(json_object_get(root, "inferenceConfig"), "maxTokens");
+	return tokens + (json_is_integer(max) && json_integer_value(max) > 0
+				 ? (double)json_integer_value(max)
+				 : JOB_DEFAULT_MAX_TOKENS);
+}
+
 static void job_hash(struct job *job)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -276,6 +320,7 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 	    job_check_fields(job, root, err) < 0)
 		goto out;
 	job->body = job_strip_own_keys(text, len, &job->body_len);
+	job->est_tokens = job_estimate_tokens(root);
 	job_hash(job);
 	ret = 0;
 out:

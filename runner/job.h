@@ -22,6 +22,8 @@ struct job {
 			   for every request field, novabatch's keys cut out */
 	size_t body_len;
 	char request_hash[65]; /* SHA-256 hex of model id, NUL, body */
+	double est_tokens;     /* input estimate + maxTokens: what a token quota
+				  reserves for the request (see job.c) */
 	const char *file;      /* borrowed from the caller */
 	long line;
 };

@@ -83,9 +83,42 @@ static void pool_sock_close(struct pool_sock *s)
 	uv_close((uv_handle_t *)&s->poll, pool_sock_closed_cb);
 }
 
+static enum pool_transport pool_transport_of(CURLcode code)
+{
+	switch (code) {
+	case CURLE_OK:
+		return POOL_ANSWERED;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+		return POOL_CONNECT_FAILED;
+	case CURLE_OPERATION_TIMEDOUT:
+		return POOL_TIMED_OUT;
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return POOL_CUT_SHORT;
+	case CURLE_WRITE_ERROR: /* a write callback refused: a cap was reached */
+	case CURLE_FILESIZE_EXCEEDED:
+		return POOL_TOO_LARGE;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+		return POOL_TLS;
+	default:
+		return POOL_OTHER;
+	}
+}
+
 static void pool_finish(struct pool *p, struct pool_xfer *x, CURLcode code)
 {
 	struct pool_result res = {
+		.transport = pool_transport_of(code),
 		.transport_code = (int)code,
 		.transport_error = code == CURLE_OK ? NULL : (x->error[0] ? x->error : curl_easy_strerror(code)),
 		.body = buf_str(&x->body),

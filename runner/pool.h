@@ -25,9 +25,21 @@ struct pool_config {
 	long timeout_ms;         /* whole exchange; 0: none */
 };
 
+/* How the exchange ended, as far as the transport can tell. */
+enum pool_transport {
+	POOL_ANSWERED,       /* a whole HTTP answer arrived (any status) */
+	POOL_CONNECT_FAILED, /* no connection: refused, unreachable, no address */
+	POOL_TIMED_OUT,      /* the connect or the whole-exchange limit passed */
+	POOL_CUT_SHORT,      /* the connection broke before the answer was whole */
+	POOL_TOO_LARGE,      /* the answer passed the body or header cap */
+	POOL_TLS,            /* the TLS handshake or certificate check failed */
+	POOL_OTHER,          /* anything else curl refused */
+};
+
 /* What came back. Everything is borrowed until the callback returns. */
 struct pool_result {
-	int transport_code;         /* 0 (CURLE_OK) when an answer arrived */
+	enum pool_transport transport;
+	int transport_code;         /* curl's code: 0 when an answer arrived */
 	const char *transport_error;/* curl's message when transport_code != 0 */
 	long http_status;           /* 0 when no answer arrived */
 	const char *body;           /* NUL-terminated; "" when empty */

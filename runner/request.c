@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "uri.h"
 #include "xalloc.h"
 
@@ -68,12 +69,12 @@ void request_endpoint_cleanup(struct request_endpoint *ep)
 	memset(ep, 0, sizeof *ep);
 }
 
-int request_build(struct request *req, const struct request_endpoint *ep, const char *model_id,
-		  const char *body, size_t body_len, const struct sigv4_credentials *creds,
+int request_build(struct request *req, const struct request_endpoint *ep,
+		  const struct request_job *job, const struct sigv4_credentials *creds,
 		  time_t now, struct nb_err *err)
 {
 	memset(req, 0, sizeof *req);
-	char *model_path = uri_model_path(model_id, "converse");
+	char *model_path = uri_model_path(job->model_id, "converse");
 	char *path = xasprintf("%s%s", ep->path_prefix, model_path);
 	free(model_path);
 	char amz_date[17];
@@ -94,8 +95,8 @@ int request_build(struct request *req, const struct request_endpoint *ep, const 
 		.path = path,
 		.headers = signed_headers,
 		.nheaders = nsigned,
-		.body = body,
-		.body_len = body_len,
+		.body = job->body,
+		.body_len = job->body_len,
 	};
 	struct sigv4_params params = {
 		.region = ep->region,
@@ -119,6 +120,11 @@ int request_build(struct request *req, const struct request_endpoint *ep, const 
 	req->headers[n++] = xasprintf("Authorization: %s", sig.authorization);
 	/* curl would otherwise ask for 100-continue on large bodies. */
 	req->headers[n++] = xstrdup("Expect:");
+	struct buf id;
+	buf_init(&id, 0);
+	buf_append_str(&id, "X-Novabatch-Job: ");
+	uri_encode(&id, job->id, false);
+	req->headers[n++] = buf_steal(&id);
 	req->headers[n] = NULL;
 	sigv4_result_cleanup(&sig);
 	free(path);

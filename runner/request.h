@@ -3,7 +3,7 @@
  *
  * Builds the URL (endpoint + /model/{encoded id}/converse), the headers
  * (Content-Type, Accept, X-Amz-Date, X-Amz-Security-Token when the
- * credentials are temporary, Authorization) and signs them with SigV4 for
+ * credentials are temporary, Authorization, X-Novabatch-Job) and signs them with SigV4 for
  * the `bedrock` signing name. Pure: the signing time and the credentials
  * come in as arguments, so every attempt is signed afresh by calling it
  * again. It does not send anything: the pool does.
@@ -39,10 +39,19 @@ struct request {
 	char *headers[REQUEST_MAX_HEADERS + 1];
 };
 
-/* Builds and signs a Converse request for model_id with body. Returns 0, or
- * -1 with err set. The body is not copied: the caller keeps it alive. */
-int request_build(struct request *req, const struct request_endpoint *ep, const char *model_id,
-		  const char *body, size_t body_len, const struct sigv4_credentials *creds,
+/* What one request is for. */
+struct request_job {
+	const char *id;       /* sent, percent-encoded, in X-Novabatch-Job */
+	const char *model_id;
+	const char *body;     /* not copied: the caller keeps it alive */
+	size_t body_len;
+};
+
+/* Builds and signs a Converse request. X-Novabatch-Job names the job for
+ * the mock's scripted plans and for proxies' logs; it is not signed.
+ * Returns 0, or -1 with err set. */
+int request_build(struct request *req, const struct request_endpoint *ep,
+		  const struct request_job *job, const struct sigv4_credentials *creds,
 		  time_t now, struct nb_err *err);
 void request_cleanup(struct request *req);
 

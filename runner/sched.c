@@ -1,25 +1,56 @@
 #include "sched.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
+#include "attempt.h"
 #include "clock.h"
+#include "failfast.h"
 #include "job.h"
 #include "jobfile.h"
 #include "pool.h"
-#include "response.h"
 #include "xalloc.h"
 
-/* A job in flight. */
+/* Jobs held at once, per request allowed in flight: the others wait for a
+ * retry or for their model's rate, and new lines are read meanwhile. */
+#define SCHED_HOLD_PER_SLOT 2
+
+/* One model's rate limiter and fail-fast record. */
+struct sched_model {
+	char *id;
+	struct ratelimit_model *rate;
+	struct failfast failfast;
+	char *stop_message; /* set once failfast trips: why its jobs are not sent */
+	double pass_wait;   /* the wait found in the current dispatch pass */
+	unsigned pass;      /* which pass pass_wait belongs to */
+	struct sched_model *next;
+};
+
+enum sched_slot_state {
+	SLOT_READY,     /* in the ready queue */
+	SLOT_IN_FLIGHT, /* a request is out */
+	SLOT_BACKOFF,   /* its timer runs; then ready again */
+};
+
+/* A job held by the scheduler, from its first attempt to its last. */
 struct sched_slot {
 	struct sched *s;
 	struct job job;
+	struct sched_model *model;
 	int64_t rowid;
-	struct request req;
-	char started_at[CLOCK_ISO_LEN];
+	enum sched_slot_state state;
+	int attempts;               /* attempts sent so far */
+	double delay_ms;            /* the backoff before the attempt now due */
+	double sent_ms;             /* when the attempt in flight was sent */
+	char first_started_at[CLOCK_ISO_LEN];
+	char attempt_started_at[CLOCK_ISO_LEN];
+	struct request req;         /* the attempt in flight */
+	uv_timer_t backoff;
+	struct sched_slot *prev, *next; /* the ready queue */
 };
 
 struct sched {
@@ -27,7 +58,13 @@ struct sched {
 	uv_loop_t loop;
 	uv_timer_t commit_timer;
 	uv_timer_t progress_timer;
+	uv_timer_t dispatch_timer; /* wakes the dispatcher when a rate allows */
 	struct pool *pool;
+	struct sched_model *models;
+	struct sched_slot *ready_head, *ready_tail;
+	size_t held;
+	unsigned pass;
+	uint64_t random_state;
 	int file_index;
 	struct jobfile reader;
 	bool reader_open;
@@ -38,13 +75,29 @@ struct sched {
 	bool failed;
 };
 
+static double sched_now_ms(void)
+{
+	return (double)clock_mono_ns() / 1e6;
+}
+
+/* A uniform value in [0, 1) for backoff jitter (xorshift64*). */
+static double sched_random(struct sched *s)
+{
+	uint64_t x = s->random_state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	s->random_state = x;
+	return (double)((x * 0x2545f4914f6cdd1dULL) >> 11) / 9007199254740992.0;
+}
+
 static void sched_problem(struct sched *s, const char *message)
 {
 	if (s->cfg->cb.job_problem)
 		s->cfg->cb.job_problem(message, s->cfg->cb.data);
 }
 
-/* Stops reading: what is in flight finishes, nothing new starts. */
+/* Stops reading: what is held finishes, nothing new starts. */
 static void sched_fail(struct sched *s, const struct nb_err *err)
 {
 	if (!s->failed) {
@@ -52,6 +105,33 @@ static void sched_fail(struct sched *s, const struct nb_err *err)
 		s->fatal = *err;
 	}
 	s->reader_done = true;
+}
+
+static struct sched_model *sched_model_for(struct sched *s, const char *id)
+{
+	for (struct sched_model *m = s->models; m; m = m->next)
+		if (strcmp(m->id, id) == 0)
+			return m;
+	struct sched_model *m = xcalloc(1, sizeof *m);
+	m->id = xstrdup(id);
+	m->rate = ratelimit_model_new(&s->cfg->rate, sched_now_ms());
+	failfast_init(&m->failfast);
+	m->next = s->models;
+	s->models = m;
+	return m;
+}
+
+static void sched_models_free(struct sched *s)
+{
+	while (s->models) {
+		struct sched_model *m = s->models;
+		s->models = m->next;
+		ratelimit_model_free(m->rate);
+		failfast_cleanup(&m->failfast);
+		free(m->stop_message);
+		free(m->id);
+		free(m);
+	}
 }
 
 static void sched_record_invalid(struct sched *s, const struct job *job, const char *message)
@@ -78,120 +158,288 @@ static void sched_record_invalid(struct sched *s, const struct job *job, const c
 	sched_problem(s, message);
 }
 
-static void sched_slot_free(struct sched_slot *slot)
+static void sched_ready_push(struct sched *s, struct sched_slot *slot)
 {
+	slot->state = SLOT_READY;
+	slot->next = NULL;
+	slot->prev = s->ready_tail;
+	if (s->ready_tail)
+		s->ready_tail->next = slot;
+	else
+		s->ready_head = slot;
+	s->ready_tail = slot;
+}
+
+static void sched_ready_remove(struct sched *s, struct sched_slot *slot)
+{
+	if (slot->prev)
+		slot->prev->next = slot->next;
+	else
+		s->ready_head = slot->next;
+	if (slot->next)
+		slot->next->prev = slot->prev;
+	else
+		s->ready_tail = slot->prev;
+	slot->prev = slot->next = NULL;
+}
+
+static void sched_slot_closed_cb(uv_handle_t *h)
+{
+	struct sched_slot *slot = h->data;
 	job_cleanup(&slot->job);
 	request_cleanup(&slot->req);
 	free(slot);
 }
 
-/* Fills the outcome's answer fields from a 200 body, or says why not. */
-static void sched_read_answer(const struct pool_result *res, struct response *ans,
-			      struct store_job_outcome *o, struct store_attempt *a,
-			      struct response_error *rerr, struct nb_err *perr)
+/* Lets go of a job whose end is recorded. */
+static void sched_slot_release(struct sched_slot *slot)
 {
-	if (res->transport_code != 0) {
-		o->error_type = a->error_type = "TransportError";
-		o->error_message = a->error_message = a->transport_error = res->transport_error;
-		return;
-	}
-	if (res->http_status == 200) {
-		if (response_parse_converse(res->body, res->body_len, ans, perr) == 0) {
-			o->status = "ok";
-			o->output_text = ans->output_text;
-			o->content = ans->content;
-			o->stop_reason = ans->stop_reason;
-			o->input_tokens = ans->input_tokens;
-			o->output_tokens = ans->output_tokens;
-			o->total_tokens = ans->total_tokens;
-			o->cache_read_tokens = ans->cache_read_tokens;
-			o->cache_write_tokens = ans->cache_write_tokens;
-			o->server_latency_ms = ans->server_latency_ms;
-			return;
-		}
-		o->error_type = a->error_type = "MalformedResponse";
-		o->error_message = a->error_message = perr->msg;
-		return;
-	}
-	char type_header[256];
-	const char *th = pool_result_header(res, "x-amzn-ErrorType", type_header, sizeof type_header);
-	response_parse_error(res->http_status, th, res->body, res->body_len, rerr);
-	o->error_type = a->error_type = rerr->type;
-	o->error_message = a->error_message = rerr->message;
+	slot->s->held--;
+	uv_close((uv_handle_t *)&slot->backoff, sched_slot_closed_cb);
 }
 
-static void sched_fill(struct sched *s);
-static void sched_maybe_finish(struct sched *s);
-
-static void sched_done_cb(const struct pool_result *res, void *data)
+/* The end of a job without an answer to show: its last error. */
+static void sched_finish_failed(struct sched *s, struct sched_slot *slot, const char *error_type,
+				const char *message, long http_status, const char *request_id)
 {
-	struct sched_slot *slot = data;
-	struct sched *s = slot->s;
-	char request_id[128];
-	char finished_at[CLOCK_ISO_LEN];
-	clock_utc_iso(finished_at);
-	double latency = clock_ms_between(res->start_ns, res->end_ns);
-
-	struct store_attempt a = {
-		.number = 1,
-		.started_at = slot->started_at,
-		.latency_ms = latency,
-		.ttft_ms = -1,
-		.http_status = res->http_status,
-		.request_id = pool_result_header(res, "x-amzn-RequestId", request_id,
-						 sizeof request_id),
-	};
+	char now[CLOCK_ISO_LEN];
+	clock_utc_iso(now);
 	struct store_job_outcome o = {
 		.status = "failed",
-		.attempts = 1,
+		.attempts = slot->attempts,
 		.input_tokens = -1,
 		.output_tokens = -1,
 		.total_tokens = -1,
 		.cache_read_tokens = -1,
 		.cache_write_tokens = -1,
-		.latency_ms = latency,
+		.latency_ms = -1,
 		.server_latency_ms = -1,
 		.ttft_ms = -1,
-		.request_id = a.request_id,
-		.http_status = res->http_status,
-		.started_at = slot->started_at,
-		.finished_at = finished_at,
+		.request_id = request_id && *request_id ? request_id : NULL,
+		.http_status = http_status,
+		.error_type = error_type,
+		.error_message = message,
+		.started_at = slot->first_started_at[0] ? slot->first_started_at : now,
+		.finished_at = now,
 	};
-	struct response ans = {0};
-	struct response_error rerr = {0};
-	struct nb_err perr;
-	sched_read_answer(res, &ans, &o, &a, &rerr, &perr);
-
 	struct nb_err err;
-	if (store_attempt_add(s->cfg->store, slot->rowid, &a, &err) < 0 ||
-	    store_job_finish(s->cfg->store, slot->rowid, &o, &err) < 0)
+	if (store_job_finish(s->cfg->store, slot->rowid, &o, &err) < 0)
+		sched_fail(s, &err);
+	s->totals.failed++;
+	char *msg = xasprintf("%s:%ld: job '%s' failed after %d attempt%s: %s: %s", slot->job.file,
+			      slot->job.line, slot->job.id, slot->attempts,
+			      slot->attempts == 1 ? "" : "s", error_type, message);
+	sched_problem(s, msg);
+	free(msg);
+	sched_slot_release(slot);
+}
+
+static void sched_finish_ok(struct sched *s, struct sched_slot *slot,
+			    const struct attempt_outcome *a)
+{
+	char now[CLOCK_ISO_LEN];
+	clock_utc_iso(now);
+	const struct response *ans = &a->answer;
+	struct store_job_outcome o = {
+		.status = "ok",
+		.attempts = slot->attempts,
+		.output_text = ans->output_text,
+		.content = ans->content,
+		.stop_reason = ans->stop_reason,
+		.input_tokens = ans->input_tokens,
+		.output_tokens = ans->output_tokens,
+		.total_tokens = ans->total_tokens,
+		.cache_read_tokens = ans->cache_read_tokens,
+		.cache_write_tokens = ans->cache_write_tokens,
+		.latency_ms = a->latency_ms,
+		.server_latency_ms = ans->server_latency_ms,
+		.ttft_ms = -1,
+		.request_id = a->request_id[0] ? a->request_id : NULL,
+		.http_status = a->http_status,
+		.started_at = slot->first_started_at,
+		.finished_at = now,
+	};
+	struct nb_err err;
+	if (store_job_finish(s->cfg->store, slot->rowid, &o, &err) < 0)
+		sched_fail(s, &err);
+	s->totals.ok++;
+	s->totals.input_tokens += ans->input_tokens > 0 ? ans->input_tokens : 0;
+	s->totals.output_tokens += ans->output_tokens > 0 ? ans->output_tokens : 0;
+	sched_slot_release(slot);
+}
+
+/* A model judged broken: its jobs end here, unsent. */
+static void sched_finish_stopped(struct sched *s, struct sched_slot *slot)
+{
+	sched_finish_failed(s, slot, slot->model->failfast.type, slot->model->stop_message, 0,
+			    NULL);
+}
+
+static void sched_dispatch(struct sched *s);
+static void sched_fill(struct sched *s);
+static void sched_maybe_finish(struct sched *s);
+
+static void sched_backoff_cb(uv_timer_t *h)
+{
+	struct sched_slot *slot = h->data;
+	struct sched *s = slot->s;
+	sched_ready_push(s, slot);
+	sched_dispatch(s);
+}
+
+static void sched_record_attempt(struct sched *s, struct sched_slot *slot,
+				 const struct attempt_outcome *a)
+{
+	struct store_attempt row = {
+		.number = slot->attempts,
+		.started_at = slot->attempt_started_at,
+		.delay_ms = slot->delay_ms,
+		.latency_ms = a->latency_ms,
+		.ttft_ms = -1,
+		.http_status = a->http_status,
+		.transport_error = a->transport_error,
+		.error_type = a->error_type[0] ? a->error_type : NULL,
+		.error_message = a->error_message,
+		.request_id = a->request_id[0] ? a->request_id : NULL,
+	};
+	struct nb_err err;
+	if (store_attempt_add(s->cfg->store, slot->rowid, &row, &err) < 0)
 		sched_fail(s, &err);
 	s->totals.attempts++;
-	if (strcmp(o.status, "ok") == 0) {
-		s->totals.ok++;
-		s->totals.input_tokens += ans.input_tokens > 0 ? ans.input_tokens : 0;
-		s->totals.output_tokens += ans.output_tokens > 0 ? ans.output_tokens : 0;
+	if (a->class == RETRY_THROTTLED)
+		s->totals.throttled++;
+}
+
+static void sched_trip(struct sched *s, struct sched_model *m)
+{
+	m->stop_message = xasprintf("not sent: the last %d attempts on model %s all failed with "
+				    "%s (%s), so its remaining jobs were not sent",
+				    FAILFAST_STREAK, m->id, m->failfast.type, m->failfast.message);
+	char *msg = xasprintf("model %s: %d attempts in a row failed with %s; its remaining "
+			      "jobs are failed without being sent",
+			      m->id, FAILFAST_STREAK, m->failfast.type);
+	sched_problem(s, msg);
+	free(msg);
+}
+
+static void sched_done_cb(const struct pool_result *res, void *data)
+{
+	struct sched_slot *slot = data;
+	struct sched *s = slot->s;
+	struct sched_model *m = slot->model;
+	struct attempt_outcome a;
+	attempt_read(res, &s->cfg->retry, &a);
+	request_cleanup(&slot->req);
+	sched_record_attempt(s, slot, &a);
+
+	double used = -1;
+	if (a.class == RETRY_SUCCESS && a.answer.input_tokens >= 0 && a.answer.output_tokens >= 0)
+		used = (double)(a.answer.input_tokens + a.answer.output_tokens);
+	enum ratelimit_outcome rl = a.class == RETRY_SUCCESS     ? RATELIMIT_OK
+				    : a.class == RETRY_THROTTLED ? RATELIMIT_THROTTLED
+								 : RATELIMIT_OTHER;
+	ratelimit_settle(m->rate, sched_now_ms(), slot->sent_ms, rl, slot->job.est_tokens, used);
+	if (failfast_note(&m->failfast, a.class, a.error_type, a.error_message))
+		sched_trip(s, m);
+
+	bool again = (a.class == RETRY_THROTTLED || a.class == RETRY_TRANSIENT) &&
+		     slot->attempts < s->cfg->retry.max_attempts && !m->stop_message;
+	if (a.class == RETRY_SUCCESS) {
+		sched_finish_ok(s, slot, &a);
+	} else if (again) {
+		s->totals.retries++;
+		slot->state = SLOT_BACKOFF;
+		slot->delay_ms = retry_delay_ms(&s->cfg->retry, a.class, slot->attempts,
+						sched_random(s));
+		uv_timer_start(&slot->backoff, sched_backoff_cb, (uint64_t)ceil(slot->delay_ms), 0);
 	} else {
-		s->totals.failed++;
-		char *msg = xasprintf("%s:%ld: job '%s' failed: %s: %s", slot->job.file,
-				      slot->job.line, slot->job.id, o.error_type, o.error_message);
-		sched_problem(s, msg);
-		free(msg);
+		/* Final, out of attempts, or (until the credentials chain
+		 * lands) expired credentials: the last error is the job's. */
+		sched_finish_failed(s, slot, a.error_type, a.error_message, a.http_status,
+				    a.request_id);
 	}
-	response_cleanup(&ans);
-	response_error_cleanup(&rerr);
-	sched_slot_free(slot);
+	attempt_outcome_cleanup(&a);
 	sched_fill(s);
+	sched_dispatch(s);
 	sched_maybe_finish(s);
 }
 
-/* Records and sends one valid job. Takes ownership of job. */
-static void sched_start_job(struct sched *s, struct job *job)
+/* Signs and sends the next attempt of a ready job. */
+static void sched_send(struct sched *s, struct sched_slot *slot, double now_ms)
+{
+	struct request_job rj = {slot->job.id, slot->job.model_id, slot->job.body,
+				 slot->job.body_len};
+	struct nb_err err;
+	clock_utc_iso(slot->attempt_started_at);
+	if (!slot->first_started_at[0])
+		memcpy(slot->first_started_at, slot->attempt_started_at, CLOCK_ISO_LEN);
+	if (request_build(&slot->req, s->cfg->endpoint, &rj, &s->cfg->creds, clock_utc_seconds(),
+			  &err) < 0 ||
+	    pool_post(s->pool, slot->req.url, slot->req.headers, slot->job.body,
+		      slot->job.body_len, sched_done_cb, slot, &err) < 0) {
+		/* Nothing was sent; the job fails with the reason. */
+		request_cleanup(&slot->req);
+		sched_finish_failed(s, slot, "RequestError", err.msg, 0, NULL);
+		return;
+	}
+	ratelimit_take(slot->model->rate, now_ms, slot->job.est_tokens);
+	slot->sent_ms = now_ms;
+	slot->attempts++;
+	slot->state = SLOT_IN_FLIGHT;
+}
+
+static void sched_dispatch_cb(uv_timer_t *h)
+{
+	sched_dispatch(h->data);
+}
+
+/* Sends what the window and the models' rates allow, oldest first; when a
+ * rate holds jobs back, sets the timer for the earliest of them. */
+static void sched_dispatch(struct sched *s)
+{
+	double now = sched_now_ms();
+	double soonest = INFINITY;
+	s->pass++;
+	for (struct sched_slot *slot = s->ready_head, *next; slot; slot = next) {
+		next = slot->next;
+		if (pool_in_flight(s->pool) >= (size_t)s->cfg->concurrency)
+			break;
+		struct sched_model *m = slot->model;
+		if (m->stop_message) {
+			sched_ready_remove(s, slot);
+			sched_finish_stopped(s, slot);
+			continue;
+		}
+		if (m->pass != s->pass) {
+			m->pass = s->pass;
+			m->pass_wait = ratelimit_wait_ms(m->rate, now, slot->job.est_tokens);
+		}
+		if (m->pass_wait > 0) {
+			soonest = fmin(soonest, m->pass_wait);
+			continue;
+		}
+		sched_ready_remove(s, slot);
+		sched_send(s, slot, now);
+		/* The next job of this model asks the limiter afresh. */
+		m->pass = 0;
+	}
+	if (isfinite(soonest))
+		uv_timer_start(&s->dispatch_timer, sched_dispatch_cb, (uint64_t)ceil(soonest), 0);
+	else
+		uv_timer_stop(&s->dispatch_timer);
+}
+
+/* Records a valid job and queues it. Takes ownership of job. */
+static void sched_hold_job(struct sched *s, struct job *job)
 {
 	struct sched_slot *slot = xcalloc(1, sizeof *slot);
 	slot->s = s;
 	slot->job = *job;
 	memset(job, 0, sizeof *job);
+	uv_timer_init(&s->loop, &slot->backoff);
+	slot->backoff.data = slot;
+	s->held++;
+	slot->model = sched_model_for(s, slot->job.model_id);
 	struct store_job_key key = {
 		.run_id = s->cfg->run_id,
 		.job_id = slot->job.id,
@@ -210,42 +458,15 @@ static void sched_start_job(struct sched *s, struct job *job)
 		slot->job.id = xasprintf("%s:%ld", slot->job.file, slot->job.line);
 		sched_record_invalid(s, &slot->job, msg);
 		free(msg);
-		sched_slot_free(slot);
+		sched_slot_release(slot);
 		return;
 	}
 	if (rc < 0) {
 		sched_fail(s, &err);
-		sched_slot_free(slot);
+		sched_slot_release(slot);
 		return;
 	}
-	clock_utc_iso(slot->started_at);
-	if (request_build(&slot->req, s->cfg->endpoint, slot->job.model_id, slot->job.body,
-			  slot->job.body_len, &s->cfg->creds, clock_utc_seconds(), &err) < 0 ||
-	    pool_post(s->pool, slot->req.url, slot->req.headers, slot->job.body,
-		      slot->job.body_len, sched_done_cb, slot, &err) < 0) {
-		/* Nothing was sent; the job fails with the reason. */
-		struct store_job_outcome o = {
-			.status = "failed",
-			.input_tokens = -1,
-			.output_tokens = -1,
-			.total_tokens = -1,
-			.cache_read_tokens = -1,
-			.cache_write_tokens = -1,
-			.latency_ms = -1,
-			.server_latency_ms = -1,
-			.ttft_ms = -1,
-			.error_type = "RequestError",
-			.error_message = err.msg,
-			.started_at = slot->started_at,
-			.finished_at = slot->started_at,
-		};
-		struct nb_err serr;
-		if (store_job_finish(s->cfg->store, slot->rowid, &o, &serr) < 0)
-			sched_fail(s, &serr);
-		s->totals.failed++;
-		sched_problem(s, err.msg);
-		sched_slot_free(slot);
-	}
+	sched_ready_push(s, slot);
 }
 
 /* Moves the reader to the next line; false when every file is read. */
@@ -289,20 +510,20 @@ static bool sched_next_line(struct sched *s, const char **text, size_t *len)
 	return false;
 }
 
-/* Starts jobs until the window is full or the files are read. */
+/* Reads lines until the scheduler holds a full window or the files end. */
 static void sched_fill(struct sched *s)
 {
 	const char *text;
 	size_t len;
-	while (pool_in_flight(s->pool) < (size_t)s->cfg->concurrency &&
-	       sched_next_line(s, &text, &len)) {
+	size_t cap = (size_t)s->cfg->concurrency * SCHED_HOLD_PER_SLOT;
+	while (s->held < cap && sched_next_line(s, &text, &len)) {
 		struct job job;
 		struct nb_err err;
 		if (job_parse(&job, text, len, s->reader.path, s->reader.line,
 			      s->cfg->default_model, &err) < 0)
 			sched_record_invalid(s, &job, err.msg);
 		else
-			sched_start_job(s, &job);
+			sched_hold_job(s, &job);
 		job_cleanup(&job);
 	}
 }
@@ -322,11 +543,11 @@ static void sched_progress_cb(uv_timer_t *h)
 	s->cfg->cb.progress(&s->totals, s->cfg->cb.data);
 }
 
-/* When the files are read and nothing is in flight, closes the loop's
- * handles so uv_run returns. */
+/* When the files are read and no job is held, closes the loop's handles
+ * so uv_run returns. */
 static void sched_maybe_finish(struct sched *s)
 {
-	if (s->closing || !s->reader_done || pool_in_flight(s->pool) > 0)
+	if (s->closing || !s->reader_done || s->held > 0)
 		return;
 	s->closing = true;
 	if (s->reader_open) {
@@ -335,6 +556,7 @@ static void sched_maybe_finish(struct sched *s)
 	}
 	uv_close((uv_handle_t *)&s->commit_timer, NULL);
 	uv_close((uv_handle_t *)&s->progress_timer, NULL);
+	uv_close((uv_handle_t *)&s->dispatch_timer, NULL);
 	pool_close(s->pool);
 }
 
@@ -342,6 +564,7 @@ int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struc
 {
 	struct sched *s = xcalloc(1, sizeof *s);
 	s->cfg = cfg;
+	s->random_state = clock_mono_ns() | 1;
 	int ret = -1;
 	if (uv_loop_init(&s->loop) != 0) {
 		err_set(err, "cannot start the event loop");
@@ -365,7 +588,10 @@ int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struc
 		uv_timer_start(&s->progress_timer, sched_progress_cb,
 			       (uint64_t)cfg->progress_interval_ms,
 			       (uint64_t)cfg->progress_interval_ms);
+	uv_timer_init(&s->loop, &s->dispatch_timer);
+	s->dispatch_timer.data = s;
 	sched_fill(s);
+	sched_dispatch(s);
 	sched_maybe_finish(s);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 
@@ -379,6 +605,7 @@ int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struc
 	else
 		ret = 0;
 out:
+	sched_models_free(s);
 	if (uv_loop_close(&s->loop) != 0 && ret == 0)
 		ret = err_set(err, "the event loop did not close cleanly");
 	free(s);

@@ -2,12 +2,14 @@
  * sched: runs the jobs of a run, from job files to database rows.
  *
  * Owns the libuv loop of a run, the reader's position in the job files, the
- * HTTP pool and the jobs in flight. It reads lines only while there is room
- * in the in-flight window, so memory is bounded by the window and never by
- * the files' size. Each job is parsed (job.h), recorded as pending or
- * invalid, signed and sent (request.h, pool.h); each answer is parsed
- * (response.h) and recorded (store.h). It prints nothing: it reports
- * through the callbacks and the totals.
+ * jobs it holds (in flight, waiting for a retry, or waiting for their
+ * model's rate limit), a rate limiter and a fail-fast record per model, and
+ * the HTTP pool. It reads a line only while it holds fewer than twice the
+ * concurrency, so memory is bounded by the window and never by the files'
+ * size. Each job is parsed (job.h), recorded, signed and sent (request.h,
+ * pool.h); each attempt is read (attempt.h), recorded (store.h), and
+ * retried after a backoff on a timer when retry.h says so. It prints
+ * nothing: it reports through the callbacks and the totals.
  */
 #ifndef NB_SCHED_H
 #define NB_SCHED_H
@@ -15,13 +17,15 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "ratelimit.h"
 #include "request.h"
+#include "retry.h"
 #include "sigv4.h"
 #include "store.h"
 
 struct sched_totals {
 	long ok, failed, invalid;
-	long attempts;
+	long attempts, retries, throttled;
 	int64_t input_tokens, output_tokens;
 	size_t in_flight;
 };
@@ -38,9 +42,11 @@ struct sched_config {
 	char *const *files; /* job files, read in order */
 	int nfiles;
 	const char *default_model; /* for lines without modelId; may be NULL */
-	int concurrency;
+	int concurrency;           /* requests in flight at most */
 	long connect_timeout_ms;
-	long timeout_ms;
+	long timeout_ms;           /* per attempt */
+	struct retry_policy retry;
+	struct ratelimit_config rate; /* per model */
 	const struct request_endpoint *endpoint;
 	struct sigv4_credentials creds;
 	struct store *store;

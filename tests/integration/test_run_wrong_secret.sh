@@ -18,7 +18,7 @@ db="$WORK/bad.db"
 expect_eq "failed rows" "20|InvalidSignatureException|403" \
 	"$(sql "$db" "SELECT count(*), error_type, http_status FROM jobs WHERE status = 'failed' GROUP BY error_type")"
 expect_eq "attempt rows" 20 "$(sql "$db" "SELECT count(*) FROM attempts WHERE error_type = 'InvalidSignatureException'")"
-expect_grep "stderr says why" "failed: InvalidSignatureException: The request signature we calculated does not match" "$WORK/err"
+expect_grep "stderr says why" "failed after 1 attempt: InvalidSignatureException: The request signature we calculated does not match" "$WORK/err"
 
 for f in "$WORK/out" "$WORK/err" "$WORK/mock.out" "$WORK/mock.err"; do
 	if grep -qF "$wrong_secret" "$f" || grep -qF "$AWS_SECRET_ACCESS_KEY" "$f"; then

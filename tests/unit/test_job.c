@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "job.h"
@@ -140,6 +141,33 @@ static void rejects_wrong_types(void **state)
 			"jobs.jsonl:7: field 'stream': must be true or false (found a string)");
 }
 
+static void rejects_an_id_too_long(void **state)
+{
+	(void)state;
+	char line[1024];
+	snprintf(line, sizeof line, "{\"id\":\"%0600d\",\"modelId\":\"m\",\"messages\":[]}", 7);
+	assert_rejected(line, NULL, "jobs.jsonl:7: field 'id': longer than 512 bytes");
+}
+
+static void estimates_tokens_for_quotas(void **state)
+{
+	(void)state;
+	struct job job;
+	struct nb_err err;
+	/* 40 bytes of text (10 tokens), an image (1000), maxTokens 300. */
+	assert_int_equal(parse(&job, "{\"modelId\":\"m\",\"system\":[{\"text\":\"0123456789abcdefghij\"}],"
+				     "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"0123456789abcdefghij\"},"
+				     "{\"image\":{\"format\":\"png\",\"source\":{\"bytes\":\"AAAA\"}}}]}],"
+				     "\"inferenceConfig\":{\"maxTokens\":300}}", NULL, &err), 0);
+	assert_true(job.est_tokens == 1310.0);
+	job_cleanup(&job);
+	/* No maxTokens: the model's default (5000) is reserved. */
+	assert_int_equal(parse(&job, "{\"modelId\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[]}]}",
+			       NULL, &err), 0);
+	assert_true(job.est_tokens == 5000.0);
+	job_cleanup(&job);
+}
+
 static void rejects_a_line_without_a_model(void **state)
 {
 	(void)state;
@@ -169,6 +197,8 @@ int main(void)
 		cmocka_unit_test(rejects_missing_or_wrong_messages),
 		cmocka_unit_test(rejects_wrong_types),
 		cmocka_unit_test(rejects_a_line_without_a_model),
+		cmocka_unit_test(rejects_an_id_too_long),
+		cmocka_unit_test(estimates_tokens_for_quotas),
 		cmocka_unit_test(keeps_id_and_model_of_an_invalid_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

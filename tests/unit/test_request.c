@@ -47,9 +47,8 @@ static void build(struct request *req, const char *url, const char *token)
 	assert_int_equal(request_endpoint_init(&ep, url, "us-east-1", &err), 0);
 	struct sigv4_credentials creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
 					  token};
-	assert_int_equal(request_build(req, &ep, "us.amazon.nova-lite-v1:0", body, strlen(body),
-				       &creds, vector_time, &err),
-			 0);
+	struct request_job job = {"job 1/ü", "us.amazon.nova-lite-v1:0", body, strlen(body)};
+	assert_int_equal(request_build(req, &ep, &job, &creds, vector_time, &err), 0);
 	request_endpoint_cleanup(&ep);
 }
 
@@ -65,6 +64,7 @@ static void signs_like_the_bedrock_vector(void **state)
 	assert_string_equal(find_header(&req, "X-Amz-Date: "), "20150830T123600Z");
 	assert_null(find_header(&req, "X-Amz-Security-Token: "));
 	assert_string_equal(find_header(&req, "Content-Type: "), "application/json");
+	assert_string_equal(find_header(&req, "X-Novabatch-Job: "), "job%201%2F%C3%BC");
 	request_cleanup(&req);
 }
 

@@ -1,0 +1,73 @@
+#include "attempt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "xalloc.h"
+
+/* Names for what went wrong below HTTP, as error types in the database. */
+static const char *attempt_transport_type(enum pool_transport t)
+{
+	switch (t) {
+	case POOL_ANSWERED:
+		return "";
+	case POOL_CONNECT_FAILED:
+		return "ConnectionError";
+	case POOL_TIMED_OUT:
+		return "Timeout";
+	case POOL_CUT_SHORT:
+		return "ConnectionCutShort";
+	case POOL_TOO_LARGE:
+		return "AnswerTooLarge";
+	case POOL_TLS:
+		return "TLSError";
+	case POOL_OTHER:
+		break;
+	}
+	return "TransportError";
+}
+
+void attempt_read(const struct pool_result *res, const struct retry_policy *policy,
+		  struct attempt_outcome *out)
+{
+	memset(out, 0, sizeof *out);
+	out->latency_ms = clock_ms_between(res->start_ns, res->end_ns);
+	pool_result_header(res, "x-amzn-RequestId", out->request_id, sizeof out->request_id);
+	if (res->transport != POOL_ANSWERED) {
+		snprintf(out->error_type, sizeof out->error_type, "%s",
+			 attempt_transport_type(res->transport));
+		out->transport_error = xstrdup(res->transport_error ? res->transport_error : "");
+		out->error_message = xstrdup(out->transport_error);
+		out->class = retry_classify(policy, res->transport, 0, out->error_type);
+		return;
+	}
+	out->http_status = res->http_status;
+	if (res->http_status == 200) {
+		struct nb_err perr;
+		if (response_parse_converse(res->body, res->body_len, &out->answer, &perr) == 0) {
+			out->class = RETRY_SUCCESS;
+			return;
+		}
+		snprintf(out->error_type, sizeof out->error_type, "MalformedResponse");
+		out->error_message = xstrdup(perr.msg);
+	} else {
+		char header[256];
+		struct response_error rerr;
+		response_parse_error(res->http_status,
+				     pool_result_header(res, "x-amzn-ErrorType", header, sizeof header),
+				     res->body, res->body_len, &rerr);
+		snprintf(out->error_type, sizeof out->error_type, "%s", rerr.type);
+		out->error_message = rerr.message;
+	}
+	out->class = retry_classify(policy, POOL_ANSWERED, res->http_status, out->error_type);
+}
+
+void attempt_outcome_cleanup(struct attempt_outcome *o)
+{
+	response_cleanup(&o->answer);
+	free(o->error_message);
+	free(o->transport_error);
+	memset(o, 0, sizeof *o);
+}
