@@ -9,7 +9,9 @@
 
 /* The columns exported, in this order; their names are the keys. */
 static const char export_sql[] =
-	"SELECT run_id, job_id, model_id, status, attempts, output_text, content, stop_reason,"
+	"SELECT run_id, job_id, model_id, status, attempts,"
+	" (SELECT count(*) FROM attempts a WHERE a.job_rowid = jobs.id AND a.http_status = 429)"
+	" AS throttled, output_text, content, stop_reason,"
 	" input_tokens, output_tokens, total_tokens, cache_read_tokens, cache_write_tokens,"
 	" latency_ms, server_latency_ms, ttft_ms, http_status, error_type, error_message,"
 	" request_id, source_file, source_line, started_at, finished_at"

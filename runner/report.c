@@ -161,7 +161,7 @@ static int report_models(sqlite3 *db, int64_t run_id, const struct models *price
 		" sum(status = 'invalid'), sum(status = 'pending'), coalesce(sum(attempts), 0),"
 		" (SELECT count(*) FROM attempts a JOIN jobs t ON t.id = a.job_rowid"
 		"  WHERE t.run_id = ?1 AND t.model_id = j.model_id"
-		"  AND a.error_type = 'ThrottlingException'),"
+		"  AND a.http_status = 429),"
 		" coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
 		" coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0)"
 		" FROM jobs j WHERE run_id = ?1 GROUP BY model_id ORDER BY model_id = '', model_id";

@@ -36,7 +36,7 @@ struct report_dist {
 struct report_counts {
 	int64_t jobs, ok, failed, invalid, pending;
 	int64_t attempts;  /* HTTP attempts (sum of jobs.attempts) */
-	int64_t throttled; /* attempts answered by a ThrottlingException */
+	int64_t throttled; /* attempts answered 429 (throttled, model not ready) */
 	int64_t input_tokens, output_tokens, cache_read_tokens, cache_write_tokens;
 	bool cost_known;   /* false when a model is missing from the price table */
 	int64_t cost_pusd; /* pico-USD; for totals, the sum of the known costs */

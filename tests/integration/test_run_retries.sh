@@ -23,6 +23,15 @@ expect_eq "attempt rows" "20|1|ThrottlingException
 expect_eq "no delay before a first attempt" 0 "$(sql "$WORK/a.db" "SELECT count(*) FROM attempts WHERE number = 1 AND delay_ms != 0")"
 expect_eq "a delay is recorded before retries" 0 "$(sql "$WORK/a.db" "SELECT count(*) FROM attempts WHERE number > 1 AND (delay_ms < 0 OR delay_ms > 100)")"
 expect_eq "the mock saw 80 requests" 80 "$(wc -l <"$WORK/mock1.log")"
+"$NOVABATCH" report --db "$WORK/a.db" --format json >"$WORK/report.json"
+"$NOVABATCH" export --db "$WORK/a.db" >"$WORK/export.jsonl"
+/usr/bin/python3 - "$WORK/report.json" "$WORK/export.jsonl" <<'PY' || fail "report and export do not count attempts and throttling"
+import json, sys
+m = json.load(open(sys.argv[1]))["models"][0]
+assert (m["attempts"], m["throttled"], m["ok"]) == (80, 60, 20), m
+rows = [json.loads(l) for l in open(sys.argv[2])]
+assert len(rows) == 20 and all((r["attempts"], r["throttled"]) == (4, 3) for r in rows), rows[0]
+PY
 
 # The same with 3 attempts: every job fails, throttled, after 3 attempts.
 kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null || true
