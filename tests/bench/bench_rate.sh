@@ -6,31 +6,8 @@
 # --rpm 3000 (the quota known) and once without (adaptive discovery).
 # Goodput is ok jobs per second, from the first attempt to the last answer,
 # as a fraction of the quota; the throttled share is of all attempts.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${1:-build}
+. "$(dirname "$0")/lib.sh"
 jobs=${2:-1500}
-nb="$build/novabatch"
-[ -x "$nb" ] || { echo "bench: build first ($nb is missing)" >&2; exit 2; }
-
-export AWS_ACCESS_KEY_ID=AKIDNOVABATCHBENCH
-export AWS_SECRET_ACCESS_KEY=benchSecretKey/NotARealOne
-unset AWS_SESSION_TOKEN
-work=$(mktemp -d)
-mock=
-trap 'kill $mock 2>/dev/null; wait $mock 2>/dev/null; rm -rf "$work"' EXIT
-
-start_mock() {
-  [ -n "$mock" ] && { kill "$mock"; wait "$mock" 2>/dev/null || true; }
-  : >"$work/mock.out"
-  "$nb" mock --port 0 --rpm 3000 --burst 50 --latency-ms 100 >"$work/mock.out" 2>/dev/null &
-  mock=$!
-  for _ in $(seq 1 250); do
-    grep -q '^LISTENING ' "$work/mock.out" && break
-    sleep 0.02
-  done
-  url="http://127.0.0.1:$(sed -n 's/^LISTENING //p' "$work/mock.out")"
-}
 
 for i in $(seq 1 "$jobs"); do
   printf '{"id":"r%d","modelId":"us.amazon.nova-lite-v1:0","messages":[{"role":"user","content":[{"text":"Prompt %d"}]}],"inferenceConfig":{"maxTokens":64}}\n' "$i" "$i"
@@ -39,7 +16,7 @@ done >"$work/jobs.jsonl"
 measure() { # LABEL DB [run options]
   local label=$1 db=$2
   shift 2
-  start_mock
+  start_mock --rpm 3000 --burst 50 --latency-ms 100
   "$nb" run "$work/jobs.jsonl" --db "$db" --endpoint-url "$url" --concurrency 64 --no-progress "$@" \
     >/dev/null 2>&1 || true
   sqlite3 -batch -noheader "$db" "

@@ -5,25 +5,9 @@
 #    concurrency 64: requests/s, CPU milliseconds per 1,000 requests and
 #    peak RSS of the runner.
 # 2. A 100,000-line job file: peak RSS (memory must not grow with the file).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-build=${1:-build}
+. "$(dirname "$0")/lib.sh"
 jobs=${2:-20000}
-nb="$build/novabatch"
-[ -x "$nb" ] || { echo "bench: build first ($nb is missing)" >&2; exit 2; }
-
-export AWS_ACCESS_KEY_ID=AKIDNOVABATCHBENCH
-export AWS_SECRET_ACCESS_KEY=benchSecretKey/NotARealOne
-unset AWS_SESSION_TOKEN
-work=$(mktemp -d)
-"$nb" mock --port 0 >"$work/mock.out" 2>/dev/null &
-mock=$!
-trap 'kill $mock 2>/dev/null; wait $mock 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 250); do
-  grep -q '^LISTENING ' "$work/mock.out" && break
-  sleep 0.02
-done
-url="http://127.0.0.1:$(sed -n 's/^LISTENING //p' "$work/mock.out")"
+start_mock
 
 make_jobs() { # COUNT FILE
   /usr/bin/python3 - "$1" "$2" <<'PY'
