@@ -35,20 +35,54 @@
  *    decrease was already answered by it (TCP ignores losses from before
  *    its last reduction the same way); it only corrects the estimate.
  *  - The estimate is what the server accepted, not what was sent: the
- *    attempts sent since the last epoch's 429, less those refused, per
- *    second. The server's bucket was empty at that 429 and is empty at this
- *    one, so in between it accepted exactly what it refilled: its quota.
- *    Successes cannot tell it at the first 429 (they arrive a latency
- *    later, 429s at once), so an attempt counts as accepted from its send
- *    until it is refused; each 429 of the same burst that arrives after the
- *    decrease takes one back. An interval shorter than a second says
- *    little: the estimate then stays, and the rate in force, cut by beta,
- *    caps it. The first estimate can only count the burst a fresh server
- *    accepted at once, as a second's worth, so until the second epoch the
- *    rate doubles every second instead of following the curve.
+ *    attempts sent since the last decrease, less those refused, per
+ *    second. The server's bucket was empty at that decrease's 429 and is
+ *    empty at this one, so in between it accepted exactly what it refilled:
+ *    its quota. Counted exactly, this holds for a short interval too, once
+ *    it holds 10 accepted attempts; a 429 that comes sooner waits for more
+ *    (over ten seconds, the last ten are counted). Successes cannot tell
+ *    it at the first 429 (they arrive a latency later, 429s at once), so an
+ *    attempt counts as accepted from its send until it is refused; each 429
+ *    of the same burst that arrives after the decrease takes one back, and
+ *    a decrease left with fewer than it needs is withdrawn. The first
+ *    estimate can only count the burst a fresh server accepted at once, as
+ *    a second's worth, so until the second epoch the rate doubles every
+ *    second instead of following the curve.
  * The rate never goes under 0.5 request/s; above the estimate it never
  * goes past twice the rate really sent over the last ten seconds (when
  * concurrency is the cap, a higher rate cannot be tested).
+ *
+ * Throttling the rate does not cause. Some 429s come whatever one client
+ * sends: capacity throttling, a model not ready, a test server's faults.
+ * Cut after cut for them, the rate would sink to its floor and an
+ * overnight run would crawl. A quota and such a background differ in how
+ * they answer a decrease: under a quota the refused share falls with the
+ * rate (at S requests/s over a quota Q it is 1 - Q/S, and nothing is
+ * refused under Q), a background share does not move. So:
+ *  - A decrease is checked. The quota refuses nothing sent under the
+ *    estimate, so the attempts sent after a decrease until the curve is
+ *    back at the estimate see only the background share (below). If they
+ *    are refused at the share of the second before the decrease instead,
+ *    the decrease did not cure: it is undone, with the earlier ones that
+ *    the same share explains, and both samples count as background. A
+ *    share clearly lower (a cure) or clearly higher (things changed) lets
+ *    the decrease stand and the 429 count as any other. "Clearly" is by
+ *    more than three standard deviations plus one request, so a lone 429
+ *    decides nothing. The first decrease is not checked: its estimate
+ *    counts the server's burst, so nothing is known to be under the quota.
+ *  - The background share is the refused share of the last 1000 attempts
+ *    that bear on it: those of checks that ran their course (they were
+ *    sent under the estimate), those of an undone decrease, and those of
+ *    a two-second period clearly under it, so that it falls when the
+ *    throttling eases. While it is not zero, a 429 starts an epoch only if
+ *    the attempts since the last decrease, undo or period are refused
+ *    clearly more than it, and the estimate divides what was accepted by
+ *    what the background leaves (1 - share, the share at most 0.99).
+ *  - A server that accepted nothing is no quota: a quota accepts its
+ *    burst and its refill. A decrease whose estimate late 429s bring to
+ *    no accepted attempt at all is withdrawn, and the share that prompted
+ *    it is background. A quota that another client uses up looks the same:
+ *    pacing is then left to the retries' backoff.
  */
 #ifndef NB_RATELIMIT_H
 #define NB_RATELIMIT_H

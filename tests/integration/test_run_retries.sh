@@ -3,7 +3,7 @@
 # the delays is test_retry's.
 . "$(dirname "$0")/lib.sh"
 
-fast=(--backoff-base-ms 5 --throttle-base-ms 10 --backoff-cap-ms 100 --no-progress --no-adaptive)
+fast=(--backoff-base-ms 5 --throttle-base-ms 10 --backoff-cap-ms 100 --no-progress)
 jobs() { # COUNT FILE
 	for i in $(seq 1 "$1"); do
 		printf '{"id":"j%d","modelId":"us.amazon.nova-micro-v1:0","messages":[{"role":"user","content":[{"text":"question %d"}]}]}\n' "$i" "$i"
