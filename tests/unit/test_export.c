@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "export.h"
 #include "jtext.h"
+#include "db_fixture.h"
 #include "store.h"
 
 static const char fixture_sql[] =
@@ -37,50 +37,21 @@ static const char fixture_sql[] =
 	"  NULL, 'not json', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
 	"  'InvalidJobLine', 'jobs.jsonl:1: not valid JSON');";
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
 static int fixture_setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-	strcpy(f->dir, "/tmp/nb-test-export-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/novabatch.db", f->dir);
-	struct nb_err err;
-	struct store *w = NULL;
-	if (store_open(f->path, false, &w, &err) < 0)
-		fail_msg("%s", err.msg);
-	char *msg = NULL;
-	if (sqlite3_exec(store_db(w), fixture_sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("fixture: %s", msg);
-	store_free(w);
-	if (store_open(f->path, true, &f->st, &err) < 0)
-		fail_msg("%s", err.msg);
-	*state = f;
+	*state = db_fixture_new(fixture_sql);
 	return 0;
 }
 
 static int fixture_teardown(void **state)
 {
-	struct fixture *f = *state;
-	store_free(f->st);
-	const char *suffixes[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	free(f);
+	db_fixture_free(*state);
 	return 0;
 }
 
 static char *export_text(void **state, int64_t run_id)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -159,7 +130,7 @@ static void writes_nothing_for_a_run_without_jobs(void **state)
 
 static void reports_a_write_failure_as_one(void **state)
 {
-	struct fixture *f = *state;
+	struct db_fixture *f = *state;
 	FILE *out = fopen("/dev/full", "w");
 	assert_non_null(out);
 	struct nb_err err;

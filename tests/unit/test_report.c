@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "report.h"
+#include "db_fixture.h"
 #include "store.h"
 #include "store_query.h"
 
@@ -86,51 +86,21 @@ static const char fixture_sql[] =
 	" || 'line2' || char(27) || '[31m' || substr(hex(zeroblob(100)), 1, 200) || 'END'"
 	" WHERE run_id = 4;";
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
 static int fixture_setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof *f);
-	strcpy(f->dir, "/tmp/nb-test-report-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof f->path, "%s/novabatch.db", f->dir);
-	struct nb_err err;
-	struct store *w = NULL;
-	if (store_open(f->path, false, &w, &err) < 0)
-		fail_msg("%s", err.msg);
-	char *msg = NULL;
-	if (sqlite3_exec(store_db(w), fixture_sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("fixture: %s", msg);
-	store_free(w);
-	/* Read as the commands do: read-only. */
-	if (store_open(f->path, true, &f->st, &err) < 0)
-		fail_msg("%s", err.msg);
-	*state = f;
+	*state = db_fixture_new(fixture_sql);
 	return 0;
 }
 
 static int fixture_teardown(void **state)
 {
-	struct fixture *f = *state;
-	store_free(f->st);
-	const char *suffixes[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[160];
-		snprintf(p, sizeof p, "%s%s", f->path, suffixes[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	free(f);
+	db_fixture_free(*state);
 	return 0;
 }
 
 static sqlite3 *db_of(void **state)
 {
-	return store_db(((struct fixture *)*state)->st);
+	return store_db(((struct db_fixture *)*state)->st);
 }
 
 static void assert_run_ref(void **state, const char *ref, int64_t want)
