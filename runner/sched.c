@@ -332,9 +332,14 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 	request_cleanup(&slot->req);
 	sched_record_attempt(s, slot, &a);
 
+	/* Tokens the attempt used: the answer's usage; none for an error
+	 * answer (the model did not run to an end); unknown when the
+	 * connection failed, so the reservation stands. */
 	double used = -1;
 	if (a.class == RETRY_SUCCESS && a.answer.input_tokens >= 0 && a.answer.output_tokens >= 0)
 		used = (double)(a.answer.input_tokens + a.answer.output_tokens);
+	else if (a.class != RETRY_SUCCESS && a.http_status > 0)
+		used = 0;
 	enum ratelimit_outcome rl = a.class == RETRY_SUCCESS     ? RATELIMIT_OK
 				    : a.class == RETRY_THROTTLED ? RATELIMIT_THROTTLED
 								 : RATELIMIT_OTHER;

@@ -104,4 +104,14 @@ us.amazon.nova-micro-v1:0|ok|1|20" "$(sql "$WORK/f.db" "SELECT model_id, status,
 expect_eq "fail fast: the mock saw 5 requests for the model" 5 "$(grep -c '"status":404' "$WORK/gone.log")"
 expect_eq "fail fast: the unsent jobs say why" 15 "$(sql "$WORK/f.db" "SELECT count(*) FROM jobs WHERE attempts = 0 AND error_type = 'ResourceNotFoundException' AND error_message LIKE 'not sent: the last 5 attempts on model us.amazon.nova-gone-v1:0 all failed with ResourceNotFoundException%'")"
 expect_grep "fail fast: stderr says so" "model us.amazon.nova-gone-v1:0: 5 attempts in a row failed with ResourceNotFoundException" "$WORK/err"
+# --rpm paces the sends: 30 jobs at 10/s with a burst of 5 cannot start
+# within less than 2.5 s, and a mock with twice that quota throttles none.
+kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null || true
+start_mock --rpm 1200 --burst 20
+jobs 30 "$WORK/thirty.jsonl"
+run_nb run "$WORK/thirty.jsonl" --db "$WORK/g.db" --endpoint-url "$MOCK_URL" --rpm 600 --burst 5 "${fast[@]}"
+expect_eq "rpm: exit" 0 "$RC"
+expect_eq "rpm: nothing throttled" "30|30" "$(sql "$WORK/g.db" "SELECT count(*), sum(http_status = 200) FROM attempts")"
+span=$(sql "$WORK/g.db" "SELECT CAST((julianday(max(started_at)) - julianday(min(started_at))) * 86400000 AS INTEGER) FROM attempts")
+[ "$span" -ge 2400 ] || fail "rpm: 30 attempts started within $span ms; --rpm 600 --burst 5 allows no less than 2500"
 echo "ok: retries"
