@@ -1,13 +1,13 @@
 #include "job.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "xalloc.h"
 
 /* Ids travel in a header and in every report: keep them short. */
@@ -283,16 +283,13 @@ static double job_estimate_tokens(const json_t *root)
 
 static void job_hash(struct job *job)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	EVP_DigestUpdate(ctx, job->model_id, strlen(job->model_id) + 1);
-	EVP_DigestUpdate(ctx, job->body, job->body_len);
-	EVP_DigestFinal_ex(ctx, md, &n);
-	EVP_MD_CTX_free(ctx);
-	for (unsigned int i = 0; i < n; i++)
-		snprintf(job->request_hash + 2 * i, 3, "%02x", md[i]);
+	const struct digest_part parts[] = {
+		{job->model_id, strlen(job->model_id) + 1},
+		{job->body, job->body_len},
+	};
+	unsigned char md[DIGEST_SHA256_LEN];
+	digest_sha256(parts, 2, md);
+	digest_hex(md, sizeof md, job->request_hash);
 }
 
 int job_parse(struct job *job, const char *text, size_t len, const char *file, long line,

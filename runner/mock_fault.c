@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "xalloc.h"
 
 /* Nanoseconds in a minute: a token in bucket units. */
@@ -225,16 +225,14 @@ bool mock_fault_seen_first(struct mock_fault_seen *s, uint64_t key, unsigned lon
 
 uint64_t mock_fault_request_key(const char *model_id, const void *body, size_t len)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	const struct digest_part parts[] = {
+		{model_id, strlen(model_id) + 1},
+		{body, len},
+	};
+	unsigned char md[DIGEST_SHA256_LEN];
 	uint64_t key = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	EVP_DigestUpdate(ctx, model_id, strlen(model_id) + 1);
-	EVP_DigestUpdate(ctx, body, len);
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	digest_sha256(parts, 2, md);
 	for (int i = 0; i < 8; i++)
 		key = key << 8 | md[i];
 	return key;

@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "uri.h"
 #include "xalloc.h"
 
@@ -20,27 +21,11 @@
 
 /* ---- hashing ---- */
 
-static void sigv4_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 0x0f];
-	}
-	out[2 * n] = '\0';
-}
-
 static void sigv4_sha256_hex(const void *data, size_t len, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	/* Fails only without SHA-256 in libcrypto, which is no recoverable
-	 * state for a signer. */
-	if (!EVP_Digest(data ? data : "", len, md, &mdlen, EVP_sha256(), NULL))
-		abort();
-	sigv4_hex(md, mdlen, out);
+	unsigned char md[DIGEST_SHA256_LEN];
+	digest_sha256(&(struct digest_part){data, len}, 1, md);
+	digest_hex(md, sizeof md, out);
 }
 
 static void sigv4_hmac(const void *key, size_t keylen, const char *msg, unsigned char out[32])
@@ -479,7 +464,7 @@ int sigv4_sign(const struct sigv4_request *req, const struct sigv4_credentials *
 	sigv4_signing_key(creds->secret_access_key, date, params, key);
 	sigv4_hmac(key, sizeof key, res->string_to_sign, sig);
 	OPENSSL_cleanse(key, sizeof key);
-	sigv4_hex(sig, sizeof sig, res->signature);
+	digest_hex(sig, sizeof sig, res->signature);
 	res->authorization = xasprintf(SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, "
 				       "SignedHeaders=%s, Signature=%s",
 				       creds->access_key_id, date, params->region,
