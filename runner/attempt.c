@@ -23,6 +23,8 @@ static const char *attempt_transport_type(enum pool_transport t)
 		return "AnswerTooLarge";
 	case POOL_TLS:
 		return "TLSError";
+	case POOL_ABORTED:
+		return "Interrupted";
 	case POOL_OTHER:
 		break;
 	}

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,7 +34,8 @@ struct pool_xfer {
 	uint64_t start_ns;
 	pool_done_cb cb;
 	void *data;
-	struct pool_xfer *next_idle;
+	struct pool_xfer *next_idle;            /* in the idle list */
+	struct pool_xfer *prev_busy, *next_busy; /* in the in-flight list */
 };
 
 struct pool {
@@ -43,6 +45,7 @@ struct pool {
 	struct pool_config cfg;
 	struct pool_sock *socks;
 	struct pool_xfer *idle;
+	struct pool_xfer *busy; /* in flight */
 	size_t in_flight;
 	int handles_open; /* libuv handles not yet closed; the pool lives while > 0 */
 	bool draining;    /* inside pool_drain, where callbacks run */
@@ -110,6 +113,8 @@ static enum pool_transport pool_transport_of(CURLcode code)
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CACERT_BADFILE:
 		return POOL_TLS;
+	case CURLE_ABORTED_BY_CALLBACK: /* pool_abort_all */
+		return POOL_ABORTED;
 	default:
 		return POOL_OTHER;
 	}
@@ -130,6 +135,12 @@ static void pool_finish(struct pool *p, struct pool_xfer *x, CURLcode code)
 	if (code == CURLE_OK)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.http_status);
 	curl_multi_remove_handle(p->multi, x->easy);
+	if (x->prev_busy)
+		x->prev_busy->next_busy = x->next_busy;
+	else
+		p->busy = x->next_busy;
+	if (x->next_busy)
+		x->next_busy->prev_busy = x->prev_busy;
 	p->in_flight--;
 	pool_done_cb cb = x->cb;
 	void *data = x->data;
@@ -377,8 +388,27 @@ int pool_post(struct pool *p, const char *url, char *const *headers, const char 
 		pool_free_xfer(x);
 		return err_set(err, "cannot start a request: %s", curl_multi_strerror(mc));
 	}
+	x->prev_busy = NULL;
+	x->next_busy = p->busy;
+	if (p->busy)
+		p->busy->prev_busy = x;
+	p->busy = x;
 	p->in_flight++;
 	return 0;
+}
+
+void pool_abort_all(struct pool *p)
+{
+	/* The callbacks may ask to close the pool: that waits for the loop. */
+	bool was_draining = p->draining;
+	p->draining = true;
+	while (p->busy) {
+		snprintf(p->busy->error, sizeof p->busy->error, "aborted before an answer came");
+		pool_finish(p, p->busy, CURLE_ABORTED_BY_CALLBACK);
+	}
+	p->draining = was_draining;
+	if (!was_draining && p->close_asked)
+		pool_close_now(p);
 }
 
 size_t pool_in_flight(const struct pool *p)

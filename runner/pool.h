@@ -33,6 +33,7 @@ enum pool_transport {
 	POOL_CUT_SHORT,      /* the connection broke before the answer was whole */
 	POOL_TOO_LARGE,      /* the answer passed the body or header cap */
 	POOL_TLS,            /* the TLS handshake or certificate check failed */
+	POOL_ABORTED,        /* pool_abort_all ended it */
 	POOL_OTHER,          /* anything else curl refused */
 };
 
@@ -66,6 +67,10 @@ int pool_post(struct pool *p, const char *url, char *const *headers, const char 
 
 /* Requests in flight. */
 size_t pool_in_flight(const struct pool *p);
+
+/* Ends every request in flight at once: each callback runs, from this
+ * call, with transport POOL_ABORTED. */
+void pool_abort_all(struct pool *p);
 
 /* Closes every handle; the pool is freed once the loop has run the close
  * callbacks. Nothing may be in flight. */

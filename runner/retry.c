@@ -40,6 +40,8 @@ enum retry_class retry_classify(const struct retry_policy *p, enum pool_transpor
 	case POOL_TLS:            /* a certificate problem is configuration */
 	case POOL_OTHER:
 		return RETRY_FINAL;
+	case POOL_ABORTED:        /* we stopped it: the job waits for a resume */
+		return RETRY_INTERRUPTED;
 	}
 
 	switch (http_status) {
@@ -96,6 +98,8 @@ const char *retry_class_name(enum retry_class c)
 		return "refresh credentials";
 	case RETRY_FINAL:
 		return "final";
+	case RETRY_INTERRUPTED:
+		return "interrupted";
 	}
 	return "unknown";
 }

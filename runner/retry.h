@@ -20,6 +20,7 @@ enum retry_class {
 	RETRY_TRANSIENT, /* the service or the network hiccuped: wait, again */
 	RETRY_REFRESH,   /* the credentials expired: refresh them, then again */
 	RETRY_FINAL,     /* the same request would fail the same way */
+	RETRY_INTERRUPTED, /* the run stopped it: no verdict, the job waits */
 };
 
 struct retry_policy {
