@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,11 +20,16 @@
 #include "cli.h"
 #include "clock.h"
 #include "cmd.h"
+#include "jobfile.h"
 #include "models.h"
 #include "msg.h"
 #include "request.h"
+#include "progress.h"
+#include "report.h"
 #include "sched.h"
+#include "spend.h"
 #include "store.h"
+#include "store_query.h"
 #include "xalloc.h"
 
 /* Problems printed one by one before they are only counted. */
@@ -58,16 +64,34 @@ static const char run_usage[] =
 	"  --no-retry-model-timeout  do not retry 408 ModelTimeoutException\n"
 	"  --timeout SEC          limit on one attempt, answer included (default 900)\n"
 	"  --connect-timeout SEC  limit on connecting (default 10)\n"
+	"  --resume[=RUN]         continue run RUN (an id, last, last~N or a name;\n"
+	"                         default last) in the same run: jobs it recorded ok,\n"
+	"                         failed or invalid are skipped, the others run. With\n"
+	"                         no JOBFILE, the run's own job files are read again\n"
+	"  --retry-failed         with --resume: run the failed jobs again too\n"
+	"  --max-cost USD         stop sending once what is spent, plus the worst case\n"
+	"                         of the requests in flight and of the next one, would\n"
+	"                         pass USD (the run's total, earlier sessions included)\n"
+	"  --grace SEC            after SIGINT or SIGTERM, wait this long for the\n"
+	"                         requests in flight before aborting them (default 30)\n"
+	"  --batch-size N         database changes per commit (default 256)\n"
+	"  --commit-interval-ms N longest time between commits (default 1000)\n"
 	"  --no-progress          no progress line on a terminal\n"
 	"  --progress             a progress line even when stderr is not a terminal\n"
+	"  --log-interval SEC     without a progress line, a summary line this often\n"
+	"                         (default 30; 0 for none)\n"
 	"  --quiet                print errors only\n"
 	"  --help                 show this help\n"
 	"\n"
 	"Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for\n"
 	"temporary credentials, AWS_SESSION_TOKEN.\n"
 	"\n"
+	"A kill loses at most the results of the last uncommitted batch: a resume\n"
+	"sends again at most --concurrency + --batch-size requests per crash.\n"
+	"\n"
 	"exit status: 0 every job ok; 1 some jobs failed or were invalid;\n"
-	"2 usage, configuration or input error (nothing was sent).\n";
+	"2 usage, configuration or input error (nothing was sent); 3 stopped by\n"
+	"--max-cost; 130 interrupted by a signal (3 and 130: resume it).\n";
 
 struct run_options {
 	const char *db;
@@ -85,13 +109,25 @@ struct run_options {
 	long timeout_s;
 	long connect_timeout_s;
 	bool progress;
+	long log_interval_s;
 	bool quiet;
+	bool resume;
+	const char *resume_ref; /* NULL: the last run */
+	bool retry_failed;
+	int64_t max_cost_pusd;  /* SPEND_NO_LIMIT when not given */
+	long grace_s;
+	long batch_size;
+	long commit_interval_ms;
 };
 
+/* What is printed while the run goes on. */
 struct run_state {
 	const struct run_options *opt;
 	long problems;
+	long notices;
 	bool progress_shown;
+	long total;        /* jobs the files hold; < 0 when unknown */
+	uint64_t start_ns; /* this session's start */
 };
 
 enum {
@@ -116,6 +152,13 @@ enum {
 	OPT_NO_PROGRESS,
 	OPT_PROGRESS,
 	OPT_QUIET,
+	OPT_LOG_INTERVAL,
+	OPT_RESUME,
+	OPT_RETRY_FAILED,
+	OPT_MAX_COST,
+	OPT_GRACE,
+	OPT_BATCH_SIZE,
+	OPT_COMMIT_INTERVAL,
 	OPT_HELP,
 };
 
@@ -141,6 +184,13 @@ static const struct option run_long_options[] = {
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"log-interval", required_argument, NULL, OPT_LOG_INTERVAL},
+	{"resume", optional_argument, NULL, OPT_RESUME},
+	{"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
+	{"max-cost", required_argument, NULL, OPT_MAX_COST},
+	{"grace", required_argument, NULL, OPT_GRACE},
+	{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+	{"commit-interval-ms", required_argument, NULL, OPT_COMMIT_INTERVAL},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -168,6 +218,11 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 		.timeout_s = 900,
 		.connect_timeout_s = 10,
 		.progress = isatty(STDERR_FILENO),
+		.log_interval_s = 30,
+		.max_cost_pusd = SPEND_NO_LIMIT,
+		.grace_s = 30,
+		.batch_size = 256,
+		.commit_interval_ms = 1000,
 	};
 	optind = 1;
 	opterr = 0;
@@ -251,15 +306,55 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 		case OPT_QUIET:
 			opt->quiet = true;
 			break;
+		case OPT_LOG_INTERVAL:
+			if (cli_whole_number("log-interval", optarg, 0, 86400, &opt->log_interval_s) < 0)
+				return -1;
+			break;
+		case OPT_RESUME:
+			opt->resume = true;
+			opt->resume_ref = optarg;
+			break;
+		case OPT_RETRY_FAILED:
+			opt->retry_failed = true;
+			break;
+		case OPT_MAX_COST:
+			if (spend_parse_usd(optarg, &opt->max_cost_pusd) < 0) {
+				msg_error("--max-cost: '%s' is not an amount of USD (for example "
+					  "25 or 2.50)", optarg);
+				return -1;
+			}
+			break;
+		case OPT_GRACE:
+			if (cli_whole_number("grace", optarg, 0, 86400, &opt->grace_s) < 0)
+				return -1;
+			break;
+		case OPT_BATCH_SIZE:
+			if (cli_whole_number("batch-size", optarg, 1, 1000000, &opt->batch_size) < 0)
+				return -1;
+			break;
+		case OPT_COMMIT_INTERVAL:
+			if (cli_whole_number("commit-interval-ms", optarg, 1, 3600000,
+					     &opt->commit_interval_ms) < 0)
+				return -1;
+			break;
 		case OPT_HELP:
 			return 1;
 		default:
 			return cli_option_error("run", argv);
 		}
 	}
-	if (optind == argc) {
+	/* `--resume RUN FILE`: a bare --resume takes the next word as the run
+	 * when it is not a job file (`--resume=NAME` is never ambiguous). */
+	struct stat st;
+	if (opt->resume && !opt->resume_ref && optind < argc && stat(argv[optind], &st) != 0)
+		opt->resume_ref = argv[optind++];
+	if (optind == argc && !opt->resume) {
 		msg_error("run: no job file given");
 		fputs("Try `novabatch run --help`.\n", stderr);
+		return -1;
+	}
+	if (opt->retry_failed && !opt->resume) {
+		msg_error("--retry-failed: only with --resume");
 		return -1;
 	}
 	if (opt->model && !*opt->model) {
@@ -309,14 +404,20 @@ static char *run_json_array(char *const *items, int n)
 	return text;
 }
 
-static void run_problem_cb(const char *message, void *data)
+/* Clears the progress line so a message starts on a clean line. */
+static void run_clear_progress(struct run_state *rs)
 {
-	struct run_state *rs = data;
-	rs->problems++;
 	if (rs->progress_shown) {
 		fputs("\r\033[K", stderr);
 		rs->progress_shown = false;
 	}
+}
+
+static void run_problem_cb(const char *message, void *data)
+{
+	struct run_state *rs = data;
+	run_clear_progress(rs);
+	rs->problems++;
 	if (rs->problems <= RUN_MAX_PRINTED_PROBLEMS)
 		msg_error("%s", message);
 	else if (rs->problems == RUN_MAX_PRINTED_PROBLEMS + 1)
@@ -324,15 +425,32 @@ static void run_problem_cb(const char *message, void *data)
 			  "(novabatch report, novabatch export)");
 }
 
+static void run_notice_cb(const char *message, void *data)
+{
+	struct run_state *rs = data;
+	if (rs->opt->quiet)
+		return;
+	run_clear_progress(rs);
+	rs->notices++;
+	if (rs->notices <= RUN_MAX_PRINTED_PROBLEMS)
+		msg_info("%s", message);
+	else if (rs->notices == RUN_MAX_PRINTED_PROBLEMS + 1)
+		msg_info("more notices follow; they are not printed");
+}
+
+/* On a terminal the line is redrawn in place; elsewhere it is logged. */
 static void run_progress_cb(const struct sched_totals *t, void *data)
 {
 	struct run_state *rs = data;
-	fprintf(stderr,
-		"\r\033[Knovabatch: %ld done (%ld ok, %ld failed, %ld invalid), %zu in flight, "
-		"%ld retries, %ld throttled",
-		t->ok + t->failed + t->invalid, t->ok, t->failed, t->invalid, t->in_flight, t->retries,
-		t->throttled);
-	rs->progress_shown = true;
+	char line[PROGRESS_LINE_LEN];
+	progress_line(t, rs->total, clock_ms_between(rs->start_ns, clock_mono_ns()) / 1000.0,
+		      line);
+	if (rs->opt->progress) {
+		fprintf(stderr, "\r\033[Knovabatch: %s", line);
+		rs->progress_shown = true;
+	} else {
+		msg_info("%s", line);
+	}
 }
 
 /* Credentials from the environment, registered as secrets at once. */
@@ -351,12 +469,222 @@ static int run_credentials(struct sigv4_credentials *creds)
 	return 0;
 }
 
+/* The run this session works on: a new one, or the one --resume names. */
+struct run_target {
+	int64_t run_id;
+	int session;
+	char *const *files; /* the command line's job files, or the run's own */
+	int nfiles;
+	char **recorded_files; /* owned when the files came from the run's record */
+	struct models *prices;
+	int64_t spent_pusd; /* what earlier sessions spent, at the run's prices */
+	bool spent_known;
+};
+
+static void run_target_cleanup(struct run_target *t)
+{
+	for (int i = 0; t->recorded_files && i < t->nfiles; i++)
+		free(t->recorded_files[i]);
+	free(t->recorded_files);
+	models_free(t->prices);
+}
+
+/* Starts a new run: its row, with the options that matter and the prices. */
+static int run_begin_new(const struct run_options *opt, struct store *st,
+			 const struct request_endpoint *ep, char **argv, int argc,
+			 struct run_target *t)
+{
+	struct nb_err err;
+	if (models_load_builtin(&t->prices, &err) < 0) {
+		msg_error("%s", err.msg);
+		return -1;
+	}
+	char *prices_json = models_to_json(t->prices);
+	char *files_json = run_json_array(t->files, t->nfiles);
+	char *args_json = run_json_array(argv + 1, argc - 1);
+	struct store_run_info info = {
+		.name = opt->run_name,
+		.version = NB_VERSION,
+		.endpoint = ep->base_url,
+		.region = opt->region,
+		.concurrency = (int)opt->concurrency,
+		.job_files = files_json,
+		.command_line = args_json,
+		.prices = prices_json,
+	};
+	int rc = store_run_begin(st, &info, &t->run_id, &err);
+	if (rc < 0)
+		msg_error("%s", err.msg);
+	t->session = 1;
+	t->spent_known = true;
+	free(prices_json);
+	free(files_json);
+	free(args_json);
+	return rc;
+}
+
+/* The job files a run recorded, for a resume that names none. */
+static int run_recorded_files(const char *json, struct run_target *t)
+{
+	json_t *arr = json_loads(json ? json : "", 0, NULL);
+	size_t n = json_array_size(arr);
+	if (n == 0 || n > INT_MAX) {
+		json_decref(arr);
+		msg_error("--resume: the run recorded no job files; name them after the options");
+		return -1;
+	}
+	t->recorded_files = xcalloc(n, sizeof *t->recorded_files);
+	for (size_t i = 0; i < n; i++) {
+		const char *path = json_string_value(json_array_get(arr, i));
+		t->recorded_files[i] = xstrdup(path ? path : "");
+	}
+	t->files = t->recorded_files;
+	t->nfiles = (int)n;
+	json_decref(arr);
+	return 0;
+}
+
+struct run_spent {
+	const struct models *prices;
+	int64_t pusd;
+	bool known;
+};
+
+static void run_add_spent(const char *model_id, int64_t input, int64_t output,
+			  int64_t cache_read, int64_t cache_write, void *data)
+{
+	struct run_spent *sp = data;
+	struct models_price price;
+	if (models_price_for(sp->prices, model_id, &price))
+		sp->pusd += models_cost_pusd(&price, input, output, cache_read, cache_write);
+	else
+		sp->known = false;
+}
+
+/* Takes up the run --resume names: its files (unless the command line
+ * gives them), its prices, what it spent, and a new session. */
+static int run_begin_resume(const struct run_options *opt, struct store *st,
+			    struct run_target *t)
+{
+	sqlite3 *db = store_db(st);
+	struct store_query_resume info = {0};
+	struct nb_err err;
+	int rc = -1;
+	const char *ref = opt->resume_ref ? opt->resume_ref : "last";
+	if (store_query_run(db, ref, &t->run_id, &err) < 0 ||
+	    store_query_resume_info(db, t->run_id, &info, &err) < 0) {
+		msg_error("--resume: %s", err.msg);
+		store_query_resume_cleanup(&info);
+		return -1;
+	}
+	if (t->nfiles == 0 &&
+	    (run_recorded_files(info.job_files, t) < 0 || run_check_files(t->files, t->nfiles) < 0))
+		goto out;
+	int prices_rc = info.prices ? models_load_text(info.prices, "the run's price table",
+						       &t->prices, &err)
+				    : models_load_builtin(&t->prices, &err);
+	if (prices_rc < 0) {
+		msg_error("--resume: %s", err.msg);
+		goto out;
+	}
+	struct run_spent sp = {.prices = t->prices, .known = true};
+	if (store_query_ok_tokens(db, t->run_id, run_add_spent, &sp, &err) < 0) {
+		msg_error("--resume: %s", err.msg);
+		goto out;
+	}
+	t->spent_pusd = sp.pusd;
+	t->spent_known = sp.known;
+	if (strcmp(info.status, "running") == 0 && !opt->quiet)
+		msg_warn("run %lld is marked running: it ended without closing (a crash or a "
+			 "kill), or another novabatch is running it now; if so, stop that one first",
+			 (long long)t->run_id);
+	if (store_run_resume(st, t->run_id, &t->session, &err) < 0) {
+		msg_error("%s", err.msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	store_query_resume_cleanup(&info);
+	return rc;
+}
+
+/* The jobs the files hold, for the progress line; -1 when a file is a pipe
+ * or cannot be counted. */
+static long run_count_jobs(char *const *files, int n)
+{
+	long total = 0;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		long count;
+		struct nb_err err;
+		if (stat(files[i], &st) != 0 || !S_ISREG(st.st_mode) ||
+		    jobfile_count(files[i], &count, &err) < 0)
+			return -1;
+		total += count;
+	}
+	return total;
+}
+
+static const char *run_status_of(enum sched_ending e)
+{
+	switch (e) {
+	case SCHED_FINISHED:
+		return "done";
+	case SCHED_INTERRUPTED:
+		return "interrupted";
+	case SCHED_STOPPED:
+		return "stopped";
+	}
+	return "interrupted";
+}
+
+/* The last words of a session, and its exit code. */
+static int run_summary(const struct run_options *opt, const struct run_target *target,
+		       const struct sched_totals *t, double seconds)
+{
+	char usd[REPORT_USD_LEN];
+	report_usd_text(t->cost_pusd, usd);
+	char earlier[64] = "";
+	if (t->skipped)
+		snprintf(earlier, sizeof earlier, " (%ld recorded earlier)", t->skipped);
+	if (!opt->quiet || t->ending != SCHED_FINISHED)
+		msg_info("run %lld %s in %.2f s: %ld jobs%s, %ld ok, %ld failed, %ld invalid; "
+			 "%ld attempts, %ld retries, %ld throttled; %lld input and %lld output "
+			 "tokens; $%s%s",
+			 (long long)target->run_id,
+			 t->ending == SCHED_FINISHED ? "done" : run_status_of(t->ending), seconds,
+			 t->ok + t->failed + t->invalid, earlier, t->ok, t->failed, t->invalid,
+			 t->attempts, t->retries, t->throttled, (long long)t->input_tokens,
+			 (long long)t->output_tokens, usd,
+			 t->cost_known && target->spent_known ? "" : " (some models have no price)");
+	if (t->ending == SCHED_FINISHED)
+		return t->failed || t->invalid ? NB_EXIT_FAILED : NB_EXIT_OK;
+	if (t->ending == SCHED_STOPPED) {
+		char limit[REPORT_USD_LEN];
+		report_usd_text(opt->max_cost_pusd, limit);
+		msg_error("run %lld stopped at its cost limit of $%s (%s); to go on, resume it "
+			  "with a higher limit: novabatch run --db %s --resume=%lld --max-cost USD",
+			  (long long)target->run_id, limit, t->stop_message, opt->db,
+			  (long long)target->run_id);
+		return NB_EXIT_STOPPED;
+	}
+	msg_error("run %lld interrupted by %s; to go on: novabatch run --db %s --resume=%lld",
+		  (long long)target->run_id, t->stop_message, opt->db, (long long)target->run_id);
+	return NB_EXIT_INTERRUPTED;
+}
+
 static int run_execute(const struct run_options *opt, char *const *files, int nfiles,
 		       char **argv, int argc)
 {
 	struct sigv4_credentials creds;
 	if (run_check_files(files, nfiles) < 0 || run_credentials(&creds) < 0)
 		return NB_EXIT_USAGE;
+	struct stat dbst;
+	if (opt->resume && stat(opt->db, &dbst) != 0) {
+		msg_error("--resume: no database %s to resume a run from: %s", opt->db,
+			  strerror(errno));
+		return NB_EXIT_USAGE;
+	}
 
 	const char *url = opt->endpoint_url;
 	if (!url)
@@ -367,45 +695,39 @@ static int run_execute(const struct run_options *opt, char *const *files, int nf
 	struct request_endpoint ep;
 	struct nb_err err;
 	struct store *st = NULL;
-	struct models *prices = NULL;
-	char *prices_json = NULL, *files_json = NULL, *args_json = NULL;
+	struct run_target target = {.files = files, .nfiles = nfiles};
 	int code = NB_EXIT_USAGE;
 	if (request_endpoint_init(&ep, url ? url : default_url, opt->region, &err) < 0) {
 		msg_error("%s", err.msg);
 		free(default_url);
 		return NB_EXIT_USAGE;
 	}
-	if (models_load_builtin(&prices, &err) < 0 || store_open(opt->db, false, &st, &err) < 0) {
+	if (store_open(opt->db, false, &st, &err) < 0) {
 		msg_error("%s", err.msg);
 		goto out;
 	}
-	prices_json = models_to_json(prices);
-	files_json = run_json_array(files, nfiles);
-	args_json = run_json_array(argv + 1, argc - 1);
-	struct store_run_info info = {
-		.name = opt->run_name,
-		.version = NB_VERSION,
-		.endpoint = ep.base_url,
-		.region = opt->region,
-		.concurrency = (int)opt->concurrency,
-		.job_files = files_json,
-		.command_line = args_json,
-		.prices = prices_json,
-	};
-	int64_t run_id;
-	if (store_run_begin(st, &info, &run_id, &err) < 0) {
-		msg_error("%s", err.msg);
+	store_set_batch_size(st, (int)opt->batch_size);
+	if ((opt->resume ? run_begin_resume(opt, st, &target)
+			 : run_begin_new(opt, st, &ep, argv, argc, &target)) < 0)
 		goto out;
-	}
 	if (!opt->quiet)
-		msg_info("run %lld%s%s: %s, region %s, concurrency %ld", (long long)run_id,
-			 opt->run_name ? " " : "", opt->run_name ? opt->run_name : "", ep.base_url,
-			 opt->region, opt->concurrency);
+		msg_info("run %lld%s%s%s: %s, region %s, concurrency %ld",
+			 (long long)target.run_id, opt->run_name ? " " : "",
+			 opt->run_name ? opt->run_name : "",
+			 target.session > 1 ? " resumed" : "", ep.base_url, opt->region,
+			 opt->concurrency);
 
-	struct run_state rs = {.opt = opt};
+	struct run_state rs = {
+		.opt = opt,
+		.total = opt->quiet ? -1 : run_count_jobs(target.files, target.nfiles),
+		.start_ns = clock_mono_ns(),
+	};
+	long progress_ms = opt->quiet	   ? 0
+			   : opt->progress ? 100
+					   : opt->log_interval_s * 1000;
 	struct sched_config cfg = {
-		.files = files,
-		.nfiles = nfiles,
+		.files = target.files,
+		.nfiles = target.nfiles,
 		.default_model = opt->model,
 		.concurrency = (int)opt->concurrency,
 		.connect_timeout_ms = opt->connect_timeout_s * 1000,
@@ -419,10 +741,16 @@ static int run_execute(const struct run_options *opt, char *const *files, int nf
 		.endpoint = &ep,
 		.creds = creds,
 		.store = st,
-		.run_id = run_id,
-		.commit_interval_ms = 1000,
-		.progress_interval_ms = opt->progress && !opt->quiet ? 100 : 0,
-		.cb = {run_problem_cb, run_progress_cb, &rs},
+		.run_id = target.run_id,
+		.session = target.session,
+		.retry_failed = opt->retry_failed,
+		.prices = target.prices,
+		.spent_pusd = target.spent_pusd,
+		.max_cost_pusd = opt->max_cost_pusd,
+		.grace_ms = opt->grace_s * 1000,
+		.commit_interval_ms = opt->commit_interval_ms,
+		.progress_interval_ms = progress_ms,
+		.cb = {run_problem_cb, run_notice_cb, run_progress_cb, &rs},
 	};
 	retry_policy_init(&cfg.retry);
 	cfg.retry.max_attempts = (int)opt->max_attempts;
@@ -431,36 +759,25 @@ static int run_execute(const struct run_options *opt, char *const *files, int nf
 	cfg.retry.transient_base_ms = (double)opt->backoff_base_ms;
 	cfg.retry.throttled_base_ms = (double)opt->throttle_base_ms;
 	cfg.retry.cap_ms = (double)opt->backoff_cap_ms;
-	uint64_t start = clock_mono_ns();
 	struct sched_totals t;
 	int rc = sched_run(&cfg, &t, &err);
-	if (rs.progress_shown)
-		fputs("\r\033[K", stderr);
+	run_clear_progress(&rs);
 	struct nb_err ferr;
-	if (store_run_finish(st, run_id, rc == 0 ? "done" : "interrupted", &ferr) < 0 && rc == 0) {
+	const char *status = rc == 0 ? run_status_of(t.ending) : "interrupted";
+	if (store_run_finish(st, target.run_id, status, &ferr) < 0 && rc == 0) {
 		rc = -1;
 		err = ferr;
 	}
 	if (rc < 0) {
-		msg_error("run %lld stopped: %s", (long long)run_id, err.msg);
+		msg_error("run %lld stopped: %s", (long long)target.run_id, err.msg);
 		code = NB_EXIT_FAILED;
 		goto out;
 	}
-	if (!opt->quiet)
-		msg_info("run %lld done in %.2f s: %ld jobs, %ld ok, %ld failed, %ld invalid; "
-			 "%ld attempts, %ld retries, %ld throttled; "
-			 "%lld input and %lld output tokens",
-			 (long long)run_id, clock_ms_between(start, clock_mono_ns()) / 1000.0,
-			 t.ok + t.failed + t.invalid, t.ok, t.failed, t.invalid, t.attempts,
-			 t.retries, t.throttled, (long long)t.input_tokens,
-			 (long long)t.output_tokens);
-	code = t.failed || t.invalid ? NB_EXIT_FAILED : NB_EXIT_OK;
+	code = run_summary(opt, &target, &t,
+			   clock_ms_between(rs.start_ns, clock_mono_ns()) / 1000.0);
 out:
 	store_free(st);
-	models_free(prices);
-	free(prices_json);
-	free(files_json);
-	free(args_json);
+	run_target_cleanup(&target);
 	free(default_url);
 	request_endpoint_cleanup(&ep);
 	return code;

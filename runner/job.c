@@ -268,17 +268,18 @@ static double job_text_tokens(const json_t *blocks)
 	return bytes / JOB_BYTES_PER_TOKEN + media;
 }
 
-static double job_estimate_tokens(const json_t *root)
+static void job_estimate_tokens(struct job *job, const json_t *root)
 {
 	double tokens = job_text_tokens(json_object_get(root, "system"));
 	size_t i;
 	const json_t *msg;
 	json_array_foreach(json_object_get(root, "messages"), i, msg)
 		tokens += job_text_tokens(json_object_get(msg, "content"));
+	job->est_input_tokens = tokens;
 	const json_t *max = json_object_get(json_object_get(root, "inferenceConfig"), "maxTokens");
-	return tokens + (json_is_integer(max) && json_integer_value(max) > 0
-				 ? (double)json_integer_value(max)
-				 : JOB_DEFAULT_MAX_TOKENS);
+	job->max_output_tokens = json_is_integer(max) && json_integer_value(max) > 0
+					 ? (double)json_integer_value(max)
+					 : JOB_DEFAULT_MAX_TOKENS;
 }
 
 static void job_hash(struct job *job)
@@ -317,7 +318,7 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 	    job_check_fields(job, root, err) < 0)
 		goto out;
 	job->body = job_strip_own_keys(text, len, &job->body_len);
-	job->est_tokens = job_estimate_tokens(root);
+	job_estimate_tokens(job, root);
 	job_hash(job);
 	ret = 0;
 out:

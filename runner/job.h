@@ -22,8 +22,8 @@ struct job {
 			   for every request field, novabatch's keys cut out */
 	size_t body_len;
 	char request_hash[65]; /* SHA-256 hex of model id, NUL, body */
-	double est_tokens;     /* input estimate + maxTokens: what a token quota
-				  reserves for the request (see job.c) */
+	double est_input_tokens;  /* input estimate (see job.c) */
+	double max_output_tokens; /* inferenceConfig.maxTokens, or the model's default */
 	const char *file;      /* borrowed from the caller */
 	long line;
 };
@@ -36,5 +36,12 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 	      const char *default_model, struct nb_err *err);
 
 void job_cleanup(struct job *job);
+
+/* What a token quota reserves for the request when it starts: the input
+ * estimate plus maxTokens, as Bedrock reserves them. */
+static inline double job_quota_tokens(const struct job *job)
+{
+	return job->est_input_tokens + job->max_output_tokens;
+}
 
 #endif

@@ -63,3 +63,32 @@ enum jobfile_status jobfile_next(struct jobfile *jf, const char **text, size_t *
 		return JOBFILE_LINE;
 	}
 }
+
+int jobfile_count(const char *path, long *count, struct nb_err *err)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return err_set(err, "cannot open job file %s: %s", path, strerror(errno));
+	char block[64 * 1024];
+	bool content = false; /* the line so far holds more than blanks */
+	long n = 0;
+	size_t got;
+	while ((got = fread(block, 1, sizeof block, fp)) > 0) {
+		for (size_t i = 0; i < got; i++) {
+			char c = block[i];
+			if (c == '\n') {
+				n += content;
+				content = false;
+			} else if (!content && c != ' ' && c != '\t' && c != '\r') {
+				content = true;
+			}
+		}
+	}
+	n += content;
+	int failed = ferror(fp);
+	fclose(fp);
+	if (failed)
+		return err_set(err, "cannot read job file %s: %s", path, strerror(errno ? errno : EIO));
+	*count = n;
+	return 0;
+}

@@ -40,4 +40,9 @@ enum jobfile_status {
 enum jobfile_status jobfile_next(struct jobfile *jf, const char **text, size_t *len,
 				 struct nb_err *err);
 
+/* Counts the lines jobfile_next would give, fast (no parsing, no line
+ * buffer), for a run's progress. Returns 0, or -1 with err naming the file.
+ * Only for regular files: a pipe can be read once. */
+int jobfile_count(const char *path, long *count, struct nb_err *err);
+
 #endif

@@ -1,6 +1,7 @@
 #include "sched.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,9 @@
 #include "job.h"
 #include "jobfile.h"
 #include "pool.h"
+#include "report.h"
+#include "resume.h"
+#include "spend.h"
 #include "xalloc.h"
 
 /* Jobs held at once, per request allowed in flight: the others wait for a
@@ -25,6 +29,8 @@ struct sched_model {
 	struct ratelimit_model *rate;
 	struct failfast failfast;
 	char *stop_message; /* set once failfast trips: why its jobs are not sent */
+	struct models_price price;
+	bool priced;        /* the price table knows the model */
 	double pass_wait;   /* the wait found in the current dispatch pass */
 	unsigned pass;      /* which pass pass_wait belongs to */
 	struct sched_model *next;
@@ -33,7 +39,12 @@ struct sched_model {
 enum sched_slot_state {
 	SLOT_READY,     /* in the ready queue */
 	SLOT_IN_FLIGHT, /* a request is out */
-	SLOT_BACKOFF,   /* its timer runs; then ready again */
+	SLOT_BACKOFF,   /* in the backoff queue, its timer running; then ready */
+};
+
+/* Slots in order, linked through their prev and next. */
+struct sched_queue {
+	struct sched_slot *head, *tail;
 };
 
 /* A job held by the scheduler, from its first attempt to its last. */
@@ -43,14 +54,16 @@ struct sched_slot {
 	struct sched_model *model;
 	int64_t rowid;
 	enum sched_slot_state state;
-	int attempts;               /* attempts sent so far */
+	int attempts;               /* attempts sent in this session */
+	int attempt_base;           /* attempts recorded by earlier sessions */
+	int64_t worst_pusd;         /* the spend reserved for the attempt in flight */
 	double delay_ms;            /* the backoff before the attempt now due */
 	double sent_ms;             /* when the attempt in flight was sent */
 	char first_started_at[CLOCK_ISO_LEN];
 	char attempt_started_at[CLOCK_ISO_LEN];
 	struct request req;         /* the attempt in flight */
 	uv_timer_t backoff;
-	struct sched_slot *prev, *next; /* the ready queue */
+	struct sched_slot *prev, *next; /* the queue of its state, if any */
 };
 
 struct sched {
@@ -59,9 +72,13 @@ struct sched {
 	uv_timer_t commit_timer;
 	uv_timer_t progress_timer;
 	uv_timer_t dispatch_timer; /* wakes the dispatcher when a rate allows */
+	uv_timer_t grace_timer;    /* after a first signal: then abort */
+	uv_signal_t sigint, sigterm;
+	struct spend spend;
 	struct pool *pool;
 	struct sched_model *models;
-	struct sched_slot *ready_head, *ready_tail;
+	struct sched_queue ready;   /* to send, oldest first */
+	struct sched_queue backoff; /* waiting to be ready again */
 	size_t held;
 	unsigned pass;
 	uint64_t random_state;
@@ -70,6 +87,7 @@ struct sched {
 	bool reader_open;
 	bool reader_done;
 	bool closing;
+	bool stopping; /* a signal or the cost limit: nothing new is sent */
 	struct sched_totals totals;
 	struct nb_err fatal; /* set once: the run cannot go on */
 	bool failed;
@@ -97,6 +115,12 @@ static void sched_problem(struct sched *s, const char *message)
 		s->cfg->cb.job_problem(message, s->cfg->cb.data);
 }
 
+static void sched_notice(struct sched *s, const char *message)
+{
+	if (s->cfg->cb.notice)
+		s->cfg->cb.notice(message, s->cfg->cb.data);
+}
+
 /* Stops reading: what is held finishes, nothing new starts. */
 static void sched_fail(struct sched *s, const struct nb_err *err)
 {
@@ -116,6 +140,7 @@ static struct sched_model *sched_model_for(struct sched *s, const char *id)
 	m->id = xstrdup(id);
 	m->rate = ratelimit_model_new(&s->cfg->rate, sched_now_ms());
 	failfast_init(&m->failfast);
+	m->priced = s->cfg->prices && models_price_for(s->cfg->prices, id, &m->price);
 	m->next = s->models;
 	s->models = m;
 	return m;
@@ -142,6 +167,7 @@ static void sched_record_invalid(struct sched *s, const struct job *job, const c
 		.model_id = job->model_id,
 		.source_file = job->file,
 		.source_line = job->line,
+		.session = s->cfg->session,
 	};
 	struct nb_err err;
 	int rc = store_job_invalid(s->cfg->store, &key, message, &err);
@@ -158,29 +184,34 @@ static void sched_record_invalid(struct sched *s, const struct job *job, const c
 	sched_problem(s, message);
 }
 
-static void sched_ready_push(struct sched *s, struct sched_slot *slot)
+static void sched_queue_push(struct sched_queue *q, struct sched_slot *slot)
 {
-	slot->state = SLOT_READY;
 	slot->next = NULL;
-	slot->prev = s->ready_tail;
-	if (s->ready_tail)
-		s->ready_tail->next = slot;
+	slot->prev = q->tail;
+	if (q->tail)
+		q->tail->next = slot;
 	else
-		s->ready_head = slot;
-	s->ready_tail = slot;
+		q->head = slot;
+	q->tail = slot;
 }
 
-static void sched_ready_remove(struct sched *s, struct sched_slot *slot)
+static void sched_queue_remove(struct sched_queue *q, struct sched_slot *slot)
 {
 	if (slot->prev)
 		slot->prev->next = slot->next;
 	else
-		s->ready_head = slot->next;
+		q->head = slot->next;
 	if (slot->next)
 		slot->next->prev = slot->prev;
 	else
-		s->ready_tail = slot->prev;
+		q->tail = slot->prev;
 	slot->prev = slot->next = NULL;
+}
+
+static void sched_ready_push(struct sched *s, struct sched_slot *slot)
+{
+	slot->state = SLOT_READY;
+	sched_queue_push(&s->ready, slot);
 }
 
 static void sched_slot_closed_cb(uv_handle_t *h)
@@ -206,7 +237,7 @@ static void sched_finish_failed(struct sched *s, struct sched_slot *slot, const 
 	clock_utc_iso(now);
 	struct store_job_outcome o = {
 		.status = "failed",
-		.attempts = slot->attempts,
+		.attempts = slot->attempt_base + slot->attempts,
 		.input_tokens = -1,
 		.output_tokens = -1,
 		.total_tokens = -1,
@@ -242,7 +273,7 @@ static void sched_finish_ok(struct sched *s, struct sched_slot *slot,
 	const struct response *ans = &a->answer;
 	struct store_job_outcome o = {
 		.status = "ok",
-		.attempts = slot->attempts,
+		.attempts = slot->attempt_base + slot->attempts,
 		.output_text = ans->output_text,
 		.content = ans->content,
 		.stop_reason = ans->stop_reason,
@@ -283,6 +314,7 @@ static void sched_backoff_cb(uv_timer_t *h)
 {
 	struct sched_slot *slot = h->data;
 	struct sched *s = slot->s;
+	sched_queue_remove(&s->backoff, slot);
 	sched_ready_push(s, slot);
 	sched_dispatch(s);
 }
@@ -291,7 +323,7 @@ static void sched_record_attempt(struct sched *s, struct sched_slot *slot,
 				 const struct attempt_outcome *a)
 {
 	struct store_attempt row = {
-		.number = slot->attempts,
+		.number = slot->attempt_base + slot->attempts,
 		.started_at = slot->attempt_started_at,
 		.delay_ms = slot->delay_ms,
 		.latency_ms = a->latency_ms,
@@ -322,6 +354,20 @@ static void sched_trip(struct sched *s, struct sched_model *m)
 	free(msg);
 }
 
+/* What an answer cost, in pico-USD; 0 when the model has no price. */
+static int64_t sched_cost(struct sched *s, struct sched_model *m, const struct attempt_outcome *a)
+{
+	const struct response *ans = &a->answer;
+	if (!m->priced) {
+		s->totals.cost_known = false;
+		return 0;
+	}
+	return models_cost_pusd(&m->price, ans->input_tokens > 0 ? ans->input_tokens : 0,
+				ans->output_tokens > 0 ? ans->output_tokens : 0,
+				ans->cache_read_tokens > 0 ? ans->cache_read_tokens : 0,
+				ans->cache_write_tokens > 0 ? ans->cache_write_tokens : 0);
+}
+
 static void sched_done_cb(const struct pool_result *res, void *data)
 {
 	struct sched_slot *slot = data;
@@ -343,7 +389,10 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 	enum ratelimit_outcome rl = a.class == RETRY_SUCCESS     ? RATELIMIT_OK
 				    : a.class == RETRY_THROTTLED ? RATELIMIT_THROTTLED
 								 : RATELIMIT_OTHER;
-	ratelimit_settle(m->rate, sched_now_ms(), slot->sent_ms, rl, slot->job.est_tokens, used);
+	ratelimit_settle(m->rate, sched_now_ms(), slot->sent_ms, rl, job_quota_tokens(&slot->job),
+			 used);
+	spend_settle(&s->spend, slot->worst_pusd, a.class == RETRY_SUCCESS ? sched_cost(s, m, &a) : 0);
+	slot->worst_pusd = 0;
 	if (failfast_note(&m->failfast, a.class, a.error_type, a.error_message))
 		sched_trip(s, m);
 
@@ -351,9 +400,13 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 		     slot->attempts < s->cfg->retry.max_attempts && !m->stop_message;
 	if (a.class == RETRY_SUCCESS) {
 		sched_finish_ok(s, slot, &a);
+	} else if (a.class == RETRY_INTERRUPTED || (again && s->stopping)) {
+		/* The run is stopping: the job stays pending for a resume. */
+		sched_slot_release(slot);
 	} else if (again) {
 		s->totals.retries++;
 		slot->state = SLOT_BACKOFF;
+		sched_queue_push(&s->backoff, slot);
 		slot->delay_ms = retry_delay_ms(&s->cfg->retry, a.class, slot->attempts,
 						sched_random(s));
 		uv_timer_start(&slot->backoff, sched_backoff_cb, (uint64_t)ceil(slot->delay_ms), 0);
@@ -387,10 +440,70 @@ static void sched_send(struct sched *s, struct sched_slot *slot, double now_ms)
 		sched_finish_failed(s, slot, "RequestError", err.msg, 0, NULL);
 		return;
 	}
-	ratelimit_take(slot->model->rate, now_ms, slot->job.est_tokens);
+	ratelimit_take(slot->model->rate, now_ms, job_quota_tokens(&slot->job));
+	spend_reserve(&s->spend, slot->worst_pusd);
 	slot->sent_ms = now_ms;
 	slot->attempts++;
 	slot->state = SLOT_IN_FLIGHT;
+}
+
+/* Lets go of every job not in flight, unsent, and stops reading: the
+ * rows of those jobs stay pending for a resume. */
+static void sched_stop(struct sched *s, enum sched_ending ending, const char *why)
+{
+	if (s->stopping)
+		return;
+	bool quiet = ending == SCHED_INTERRUPTED; /* the signal handler told already */
+	s->stopping = true;
+	s->totals.ending = ending;
+	snprintf(s->totals.stop_message, sizeof s->totals.stop_message, "%s", why);
+	s->reader_done = true;
+	struct sched_queue *queues[] = {&s->ready, &s->backoff};
+	for (size_t i = 0; i < 2; i++) {
+		while (queues[i]->head) {
+			struct sched_slot *slot = queues[i]->head;
+			sched_queue_remove(queues[i], slot);
+			uv_timer_stop(&slot->backoff);
+			sched_slot_release(slot);
+		}
+	}
+	uv_timer_stop(&s->dispatch_timer);
+	size_t in_flight = pool_in_flight(s->pool);
+	if (in_flight > 0 && !quiet) {
+		char *msg = xasprintf("stopping (%s): no new requests; waiting for the %zu in flight",
+				      why, in_flight);
+		sched_notice(s, msg);
+		free(msg);
+	}
+	sched_maybe_finish(s);
+}
+
+/* Whether the cost limit lets the slot's next attempt go; stops the run
+ * when it does not. */
+static bool sched_within_budget(struct sched *s, struct sched_slot *slot)
+{
+	if (s->spend.limit_pusd == SPEND_NO_LIMIT)
+		return true;
+	struct sched_model *m = slot->model;
+	char why[512];
+	if (!m->priced) {
+		snprintf(why, sizeof why, "--max-cost: model %s has no price in the price table, "
+			 "so what it would spend has no bound", m->id);
+		sched_stop(s, SCHED_STOPPED, why);
+		return false;
+	}
+	slot->worst_pusd = spend_worst_case_pusd(&m->price, slot->job.est_input_tokens,
+						 slot->job.max_output_tokens);
+	if (spend_allows(&s->spend, slot->worst_pusd))
+		return true;
+	char spent[REPORT_USD_LEN], reserved[REPORT_USD_LEN], worst[REPORT_USD_LEN];
+	report_usd_text(s->spend.spent_pusd, spent);
+	report_usd_text(s->spend.reserved_pusd, reserved);
+	report_usd_text(slot->worst_pusd, worst);
+	snprintf(why, sizeof why, "--max-cost: $%s spent and $%s reserved for the requests in "
+		 "flight leave no room for the next request (up to $%s)", spent, reserved, worst);
+	sched_stop(s, SCHED_STOPPED, why);
+	return false;
 }
 
 static void sched_dispatch_cb(uv_timer_t *h)
@@ -405,33 +518,68 @@ static void sched_dispatch(struct sched *s)
 	double now = sched_now_ms();
 	double soonest = INFINITY;
 	s->pass++;
-	for (struct sched_slot *slot = s->ready_head, *next; slot; slot = next) {
+	for (struct sched_slot *slot = s->ready.head, *next; slot && !s->stopping; slot = next) {
 		next = slot->next;
 		if (pool_in_flight(s->pool) >= (size_t)s->cfg->concurrency)
 			break;
 		struct sched_model *m = slot->model;
 		if (m->stop_message) {
-			sched_ready_remove(s, slot);
+			sched_queue_remove(&s->ready, slot);
 			sched_finish_stopped(s, slot);
 			continue;
 		}
+		if (!sched_within_budget(s, slot))
+			break;
 		if (m->pass != s->pass) {
 			m->pass = s->pass;
-			m->pass_wait = ratelimit_wait_ms(m->rate, now, slot->job.est_tokens);
+			m->pass_wait = ratelimit_wait_ms(m->rate, now, job_quota_tokens(&slot->job));
 		}
 		if (m->pass_wait > 0) {
 			soonest = fmin(soonest, m->pass_wait);
 			continue;
 		}
-		sched_ready_remove(s, slot);
+		sched_queue_remove(&s->ready, slot);
 		sched_send(s, slot, now);
 		/* The next job of this model asks the limiter afresh. */
 		m->pass = 0;
 	}
-	if (isfinite(soonest))
+	if (isfinite(soonest) && !s->stopping)
 		uv_timer_start(&s->dispatch_timer, sched_dispatch_cb, (uint64_t)ceil(soonest), 0);
 	else
 		uv_timer_stop(&s->dispatch_timer);
+}
+
+/* A job an earlier session of the run recorded: skipped, or queued again. */
+static void sched_resume_job(struct sched *s, struct sched_slot *slot,
+			     const struct store_job_key *key, const struct store_prior *prior)
+{
+	enum resume_action act = resume_decide(prior->status, prior->request_hash,
+					       slot->job.request_hash, s->cfg->retry_failed);
+	if (act == RESUME_SKIP) {
+		s->totals.skipped++;
+		if (strcmp(prior->status, "ok") == 0)
+			s->totals.ok++;
+		else
+			s->totals.failed++;
+		sched_slot_release(slot);
+		return;
+	}
+	if (act == RESUME_CHANGED) {
+		char *msg = xasprintf("%s:%ld: job '%s' on %s is not the request this run recorded "
+				      "(it was %s); running it again",
+				      slot->job.file, slot->job.line, slot->job.id,
+				      slot->job.model_id, prior->status);
+		sched_notice(s, msg);
+		free(msg);
+	}
+	struct nb_err err;
+	if (store_job_restart(s->cfg->store, slot->rowid, key, slot->job.request_hash,
+			      &slot->attempt_base, &err) < 0) {
+		sched_fail(s, &err);
+		sched_slot_release(slot);
+		return;
+	}
+	sched_ready_push(s, slot);
 }
 
 /* Records a valid job and queues it. Takes ownership of job. */
@@ -451,9 +599,16 @@ static void sched_hold_job(struct sched *s, struct job *job)
 		.model_id = slot->job.model_id,
 		.source_file = slot->job.file,
 		.source_line = slot->job.line,
+		.session = s->cfg->session,
 	};
 	struct nb_err err;
-	int rc = store_job_begin(s->cfg->store, &key, slot->job.request_hash, &slot->rowid, &err);
+	struct store_prior prior;
+	int rc = store_job_begin(s->cfg->store, &key, slot->job.request_hash, &slot->rowid, &prior,
+				 &err);
+	if (rc == STORE_PRIOR) {
+		sched_resume_job(s, slot, &key, &prior);
+		return;
+	}
 	if (rc == STORE_DUPLICATE) {
 		char *msg = xasprintf("%s:%ld: field 'id': '%s' is already used by an earlier line "
 				      "for model %s; ids must be unique in a run",
@@ -533,6 +688,36 @@ static void sched_fill(struct sched *s)
 	}
 }
 
+static void sched_grace_cb(uv_timer_t *h)
+{
+	struct sched *s = h->data;
+	pool_abort_all(s->pool);
+}
+
+static void sched_signal_cb(uv_signal_t *h, int signum)
+{
+	struct sched *s = h->data;
+	size_t in_flight = pool_in_flight(s->pool);
+	if (s->stopping) {
+		/* A second signal (or one during a stop for the cost limit): what is
+		 * in flight ends now. */
+		if (in_flight > 0)
+			sched_notice(s, "aborting the requests in flight");
+		pool_abort_all(s->pool);
+		return;
+	}
+	if (in_flight > 0) {
+		char *msg = xasprintf("%s: no new requests; waiting up to %ld s for the %zu in "
+				      "flight (send it again to abort them)",
+				      signum == SIGINT ? "SIGINT" : "SIGTERM",
+				      s->cfg->grace_ms / 1000, in_flight);
+		sched_notice(s, msg);
+		free(msg);
+		uv_timer_start(&s->grace_timer, sched_grace_cb, (uint64_t)s->cfg->grace_ms, 0);
+	}
+	sched_stop(s, SCHED_INTERRUPTED, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
 static void sched_commit_cb(uv_timer_t *h)
 {
 	struct sched *s = h->data;
@@ -545,6 +730,7 @@ static void sched_progress_cb(uv_timer_t *h)
 {
 	struct sched *s = h->data;
 	s->totals.in_flight = pool_in_flight(s->pool);
+	s->totals.cost_pusd = s->spend.spent_pusd;
 	s->cfg->cb.progress(&s->totals, s->cfg->cb.data);
 }
 
@@ -562,6 +748,9 @@ static void sched_maybe_finish(struct sched *s)
 	uv_close((uv_handle_t *)&s->commit_timer, NULL);
 	uv_close((uv_handle_t *)&s->progress_timer, NULL);
 	uv_close((uv_handle_t *)&s->dispatch_timer, NULL);
+	uv_close((uv_handle_t *)&s->grace_timer, NULL);
+	uv_close((uv_handle_t *)&s->sigint, NULL);
+	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	pool_close(s->pool);
 }
 
@@ -570,6 +759,8 @@ int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struc
 	struct sched *s = xcalloc(1, sizeof *s);
 	s->cfg = cfg;
 	s->random_state = clock_mono_ns() | 1;
+	s->totals.cost_known = true;
+	spend_init(&s->spend, cfg->max_cost_pusd, cfg->spent_pusd);
 	int ret = -1;
 	if (uv_loop_init(&s->loop) != 0) {
 		err_set(err, "cannot start the event loop");
@@ -595,6 +786,14 @@ int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struc
 			       (uint64_t)cfg->progress_interval_ms);
 	uv_timer_init(&s->loop, &s->dispatch_timer);
 	s->dispatch_timer.data = s;
+	uv_timer_init(&s->loop, &s->grace_timer);
+	s->grace_timer.data = s;
+	uv_signal_init(&s->loop, &s->sigint);
+	s->sigint.data = s;
+	uv_signal_start(&s->sigint, sched_signal_cb, SIGINT);
+	uv_signal_init(&s->loop, &s->sigterm);
+	s->sigterm.data = s;
+	uv_signal_start(&s->sigterm, sched_signal_cb, SIGTERM);
 	sched_fill(s);
 	sched_dispatch(s);
 	sched_maybe_finish(s);
@@ -605,6 +804,7 @@ int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struc
 		sched_fail(s, &cerr);
 	*totals = s->totals;
 	totals->in_flight = 0;
+	totals->cost_pusd = s->spend.spent_pusd;
 	if (s->failed)
 		*err = s->fatal;
 	else

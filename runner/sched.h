@@ -17,22 +17,40 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "models.h"
 #include "ratelimit.h"
 #include "request.h"
 #include "retry.h"
 #include "sigv4.h"
 #include "store.h"
 
+/* How a run ended. */
+enum sched_ending {
+	SCHED_FINISHED,    /* every job line was read and every job ended */
+	SCHED_INTERRUPTED, /* a signal stopped it; its pending jobs can resume */
+	SCHED_STOPPED,     /* the cost limit stopped it; likewise */
+};
+
+/* Counts over the whole run: jobs an earlier session recorded and this one
+ * skipped count with their status, and in `skipped`. */
 struct sched_totals {
 	long ok, failed, invalid;
-	long attempts, retries, throttled;
-	int64_t input_tokens, output_tokens;
+	long skipped;
+	long attempts, retries, throttled; /* this session's */
+	int64_t input_tokens, output_tokens; /* this session's answers */
+	int64_t cost_pusd; /* earlier sessions' (given) plus this one's answers */
+	bool cost_known;   /* false once an answer came from a model without a price */
 	size_t in_flight;
+	enum sched_ending ending;
+	char stop_message[512]; /* why it stopped, when ending is not FINISHED */
 };
 
 struct sched_callbacks {
 	/* A line was recorded invalid, or a job failed: message says why. */
 	void (*job_problem)(const char *message, void *data);
+	/* Something a person should know that is not a problem: a resumed job
+	 * whose request changed, the run stopping. */
+	void (*notice)(const char *message, void *data);
 	/* Called at most every progress_interval_ms while the run goes on. */
 	void (*progress)(const struct sched_totals *totals, void *data);
 	void *data;
@@ -51,12 +69,22 @@ struct sched_config {
 	struct sigv4_credentials creds;
 	struct store *store;
 	int64_t run_id;
+	int session;          /* 1 for a new run, 2 and more when resumed */
+	bool retry_failed;    /* resumed: run the failed jobs again */
+	const struct models *prices; /* for the cost so far and the limit */
+	int64_t spent_pusd;   /* what earlier sessions of the run spent */
+	int64_t max_cost_pusd; /* SPEND_NO_LIMIT, or where dispatching stops */
+	long grace_ms;        /* after a first signal, the wait for requests in flight */
 	long commit_interval_ms;
 	long progress_interval_ms; /* 0: no progress calls */
 	struct sched_callbacks cb;
 };
 
-/* Runs every job to its end. Returns 0 with the totals, or -1 with err set
+/* Runs every job to its end, or until SIGINT, SIGTERM or the cost limit
+ * stops it. A first signal stops dispatching and lets the requests in
+ * flight end for up to grace_ms; a second one, or the end of the grace,
+ * aborts them (their jobs stay pending, their attempts are recorded as
+ * Interrupted). Returns 0 with the totals (see ending), or -1 with err set
  * when the run could not go on (a job file that cannot be read, a database
  * write that failed); jobs in flight are finished and recorded first. */
 int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struct nb_err *err);

@@ -9,10 +9,31 @@
 #define STORE_DEFAULT_BATCH 256
 #define STORE_BUSY_TIMEOUT_MS 10000
 
+/* Migrations of an older database, by the version they lead to: entry i
+ * takes version i + 1 to i + 2. A new database is created at the latest. */
+static const char *const store_migrations[] = {
+	/* 2: run sessions, for --resume. */
+	"ALTER TABLE runs ADD COLUMN sessions INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE jobs ADD COLUMN session INTEGER NOT NULL DEFAULT 1;",
+};
+#define STORE_VERSION (1 + (int)(sizeof store_migrations / sizeof store_migrations[0]))
+
+/* The columns a result fills, emptied when a job runs again. */
+#define STORE_NO_RESULT                                                                      \
+	" output_text = NULL, content = NULL, stop_reason = NULL, input_tokens = NULL,"      \
+	" output_tokens = NULL, total_tokens = NULL, cache_read_tokens = NULL,"              \
+	" cache_write_tokens = NULL, latency_ms = NULL, server_latency_ms = NULL,"           \
+	" ttft_ms = NULL, request_id = NULL, http_status = NULL"
+
 enum store_stmt {
 	STMT_RUN_BEGIN,
+	STMT_RUN_RESUME,
 	STMT_RUN_FINISH,
+	STMT_JOB_CLAIM,
 	STMT_JOB_BEGIN,
+	STMT_JOB_RESTART,
+	STMT_JOB_LAST_ATTEMPT,
+	STMT_JOB_INVALID_AGAIN,
 	STMT_JOB_INVALID,
 	STMT_ATTEMPT,
 	STMT_JOB_FINISH,
@@ -24,15 +45,34 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
 		"INSERT INTO runs (name, status, started_at, version, endpoint, region,"
 		" concurrency, job_files, command_line, prices)"
 		" VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_RUN_RESUME] =
+		"UPDATE runs SET status = 'running', finished_at = NULL, sessions = sessions + 1"
+		" WHERE id = ?1 RETURNING sessions",
 	[STMT_RUN_FINISH] = "UPDATE runs SET status = ?2, finished_at = ?3 WHERE id = ?1",
+	/* A row an earlier session of the run left: this session takes it. */
+	[STMT_JOB_CLAIM] =
+		"UPDATE jobs SET session = ?6 WHERE run_id = ?1 AND job_id = ?2 AND model_id = ?3"
+		" AND session <> ?6 RETURNING id, status, request_hash",
 	[STMT_JOB_BEGIN] =
 		"INSERT INTO jobs (run_id, job_id, model_id, status, source_file, source_line,"
-		" request_hash, started_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7)"
+		" session, request_hash, started_at)"
+		" VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)"
 		" ON CONFLICT (run_id, job_id, model_id) DO NOTHING",
+	[STMT_JOB_RESTART] =
+		"UPDATE jobs SET status = 'pending', source_file = ?2, source_line = ?3,"
+		" request_hash = ?4, error_type = NULL, error_message = NULL, finished_at = NULL,"
+		STORE_NO_RESULT " WHERE id = ?1",
+	[STMT_JOB_LAST_ATTEMPT] =
+		"SELECT coalesce(max(number), 0) FROM attempts WHERE job_rowid = ?1",
+	[STMT_JOB_INVALID_AGAIN] =
+		"UPDATE jobs SET session = ?6, status = 'invalid', source_file = ?4,"
+		" source_line = ?5, request_hash = NULL, error_type = 'InvalidJobLine',"
+		" error_message = ?7, started_at = ?8," STORE_NO_RESULT ", finished_at = ?8"
+		" WHERE run_id = ?1 AND job_id = ?2 AND model_id = ?3 AND session <> ?6",
 	[STMT_JOB_INVALID] =
 		"INSERT INTO jobs (run_id, job_id, model_id, status, source_file, source_line,"
-		" error_type, error_message, started_at, finished_at)"
-		" VALUES (?1, ?2, ?3, 'invalid', ?4, ?5, 'InvalidJobLine', ?6, ?7, ?7)"
+		" session, error_type, error_message, started_at, finished_at)"
+		" VALUES (?1, ?2, ?3, 'invalid', ?4, ?5, ?6, 'InvalidJobLine', ?7, ?8, ?8)"
 		" ON CONFLICT (run_id, job_id, model_id) DO NOTHING",
 	[STMT_ATTEMPT] =
 		"INSERT INTO attempts (job_rowid, number, started_at, delay_ms, latency_ms,"
@@ -58,6 +98,39 @@ struct store {
 static int store_fail(struct store *st, struct nb_err *err, const char *what)
 {
 	return err_set(err, "database: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+/* Brings a database made by an older novabatch to the current version. */
+static int store_migrate(struct store *st, const char *path, struct nb_err *err)
+{
+	sqlite3_stmt *q;
+	int version = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT max(version) FROM schema_version", -1, &q, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			version = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	if (version > STORE_VERSION)
+		return err_set(err, "database %s has schema version %d; this novabatch knows up to %d: "
+				    "use a newer novabatch", path, version, STORE_VERSION);
+	if (version < 1)
+		return err_set(err, "database %s: cannot read its schema version", path);
+	for (; version < STORE_VERSION; version++) {
+		char *sql = sqlite3_mprintf("BEGIN IMMEDIATE; %s UPDATE schema_version SET version = %d;"
+					    " COMMIT;", store_migrations[version - 1], version + 1);
+		char *msg = NULL;
+		int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+		sqlite3_free(sql);
+		if (rc != SQLITE_OK) {
+			err_set(err, "cannot migrate database %s to version %d: %s", path, version + 1,
+				msg ? msg : sqlite3_errstr(rc));
+			sqlite3_free(msg);
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int store_open(const char *path, bool read_only, struct store **out, struct nb_err *err)
@@ -89,6 +162,8 @@ int store_open(const char *path, bool read_only, struct store **out, struct nb_e
 		sqlite3_free(msg);
 		goto fail;
 	}
+	if (store_migrate(st, path, err) < 0)
+		goto fail;
 	/* WAL with NORMAL sync: a commit survives a process crash; only a power
 	 * loss can take back the last commits. */
 	sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
@@ -214,6 +289,27 @@ int store_run_begin(struct store *st, const struct store_run_info *info, int64_t
 	return store_commit(st, err);
 }
 
+int store_run_resume(struct store *st, int64_t run_id, int *session, struct nb_err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_RESUME];
+	sqlite3_bind_int64(s, 1, run_id);
+	if (store_begin_write(st, err) < 0)
+		return -1;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*session = sqlite3_column_int(s, 0);
+		rc = sqlite3_step(s);
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_NOTFOUND;
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_NOTFOUND)
+		return err_set(err, "database: run %lld does not exist", (long long)run_id);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "resume run");
+	return store_commit(st, err);
+}
+
 int store_run_finish(struct store *st, int64_t run_id, const char *status, struct nb_err *err)
 {
 	char now[CLOCK_ISO_LEN];
@@ -234,22 +330,78 @@ static void bind_key(sqlite3_stmt *s, const struct store_job_key *key)
 	bind_text(s, 3, key->model_id ? key->model_id : "");
 	bind_text(s, 4, key->source_file);
 	sqlite3_bind_int64(s, 5, key->source_line);
+	sqlite3_bind_int(s, 6, key->session > 0 ? key->session : 1);
+}
+
+/* Takes the row an earlier session left for key, if any: returns 1 with
+ * prior filled, 0 when there is none to take. */
+static int store_job_claim(struct store *st, const struct store_job_key *key,
+			   struct store_prior *prior, struct nb_err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_JOB_CLAIM];
+	bind_key(s, key);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		prior->rowid = sqlite3_column_int64(s, 0);
+		const char *status = (const char *)sqlite3_column_text(s, 1);
+		const char *hash = (const char *)sqlite3_column_text(s, 2);
+		snprintf(prior->status, sizeof prior->status, "%s", status ? status : "");
+		snprintf(prior->request_hash, sizeof prior->request_hash, "%s", hash ? hash : "");
+		rc = sqlite3_step(s);
+	}
+	int found = sqlite3_changes(st->db) > 0;
+	int ret = rc == SQLITE_DONE ? found : store_fail(st, err, "claim job");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
 }
 
 int store_job_begin(struct store *st, const struct store_job_key *key, const char *request_hash,
-		    int64_t *job_rowid, struct nb_err *err)
+		    int64_t *job_rowid, struct store_prior *prior, struct nb_err *err)
 {
+	if (store_begin_write(st, err) < 0)
+		return -1;
+	if (key->session > 1) {
+		int found = store_job_claim(st, key, prior, err);
+		if (found < 0)
+			return -1;
+		if (found) {
+			*job_rowid = prior->rowid;
+			return store_end_write(st, err) < 0 ? -1 : STORE_PRIOR;
+		}
+	}
 	char now[CLOCK_ISO_LEN];
 	clock_utc_iso(now);
 	sqlite3_stmt *s = st->stmt[STMT_JOB_BEGIN];
 	bind_key(s, key);
-	bind_text(s, 6, request_hash);
-	bind_text(s, 7, now);
-	if (store_begin_write(st, err) < 0 || store_step(st, s, "add job", err) < 0)
+	bind_text(s, 7, request_hash);
+	bind_text(s, 8, now);
+	if (store_step(st, s, "add job", err) < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
 		return STORE_DUPLICATE;
 	*job_rowid = sqlite3_last_insert_rowid(st->db);
+	return store_end_write(st, err);
+}
+
+int store_job_restart(struct store *st, int64_t job_rowid, const struct store_job_key *key,
+		      const char *request_hash, int *last_attempt, struct nb_err *err)
+{
+	sqlite3_stmt *s = st->stmt[STMT_JOB_RESTART];
+	sqlite3_bind_int64(s, 1, job_rowid);
+	bind_text(s, 2, key->source_file);
+	sqlite3_bind_int64(s, 3, key->source_line);
+	bind_text(s, 4, request_hash);
+	if (store_begin_write(st, err) < 0 || store_step(st, s, "restart job", err) < 0)
+		return -1;
+	s = st->stmt[STMT_JOB_LAST_ATTEMPT];
+	sqlite3_bind_int64(s, 1, job_rowid);
+	int rc = sqlite3_step(s);
+	*last_attempt = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, "count attempts");
 	return store_end_write(st, err);
 }
 
@@ -258,11 +410,24 @@ int store_job_invalid(struct store *st, const struct store_job_key *key, const c
 {
 	char now[CLOCK_ISO_LEN];
 	clock_utc_iso(now);
+	if (store_begin_write(st, err) < 0)
+		return -1;
+	if (key->session > 1) {
+		/* A row an earlier session left becomes what the line is now. */
+		sqlite3_stmt *s = st->stmt[STMT_JOB_INVALID_AGAIN];
+		bind_key(s, key);
+		bind_text(s, 7, message);
+		bind_text(s, 8, now);
+		if (store_step(st, s, "record invalid job", err) < 0)
+			return -1;
+		if (sqlite3_changes(st->db) > 0)
+			return store_end_write(st, err);
+	}
 	sqlite3_stmt *s = st->stmt[STMT_JOB_INVALID];
 	bind_key(s, key);
-	bind_text(s, 6, message);
-	bind_text(s, 7, now);
-	if (store_begin_write(st, err) < 0 || store_step(st, s, "add invalid job", err) < 0)
+	bind_text(s, 7, message);
+	bind_text(s, 8, now);
+	if (store_step(st, s, "add invalid job", err) < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
 		return STORE_DUPLICATE;

@@ -40,9 +40,12 @@ struct store_run_info {
 	const char *prices;       /* JSON price table */
 };
 
-/* Inserts a `running` run and commits at once. */
+/* Inserts a `running` run (its session 1) and commits at once. */
 int store_run_begin(struct store *st, const struct store_run_info *info, int64_t *run_id,
 		    struct nb_err *err);
+/* Sets a run `running` again for another session, and commits at once;
+ * *session receives its number (2 for the first resume). */
+int store_run_resume(struct store *st, int64_t run_id, int *session, struct nb_err *err);
 /* Sets status and finished_at, and commits everything pending. */
 int store_run_finish(struct store *st, int64_t run_id, const char *status, struct nb_err *err);
 
@@ -53,16 +56,36 @@ struct store_job_key {
 	const char *model_id;
 	const char *source_file;
 	long source_line;
+	int session; /* the run's session reading the line: 1, then 2, ... */
 };
 
 #define STORE_DUPLICATE 1
+#define STORE_PRIOR 2
 
-/* Inserts a `pending` job row. Returns 0 and its rowid, STORE_DUPLICATE when
- * (run, job id, model) already has a row, or -1 with err set. */
+/* What an earlier session of the run recorded for a job. */
+struct store_prior {
+	int64_t rowid;
+	char status[16];       /* "pending", "ok", "failed" or "invalid" */
+	char request_hash[65]; /* "" when none was recorded (an invalid line) */
+};
+
+/* Records a job for this session. Returns 0 with the rowid of a new
+ * `pending` row; STORE_PRIOR when an earlier session recorded (run, job id,
+ * model): the row is now this session's, its rowid in *job_rowid and what
+ * it holds in prior, untouched otherwise; STORE_DUPLICATE when this
+ * session already has that row; or -1 with err set. */
 int store_job_begin(struct store *st, const struct store_job_key *key, const char *request_hash,
-		    int64_t *job_rowid, struct nb_err *err);
+		    int64_t *job_rowid, struct store_prior *prior, struct nb_err *err);
 
-/* Records an invalid line: a row with status `invalid` and the message. */
+/* Makes a prior row `pending` again, its result emptied, for the line's
+ * request as it is now. *last_attempt receives the number of the last
+ * attempt recorded for the job (0 for none): new attempts number on. */
+int store_job_restart(struct store *st, int64_t job_rowid, const struct store_job_key *key,
+		      const char *request_hash, int *last_attempt, struct nb_err *err);
+
+/* Records an invalid line: a row with status `invalid` and the message. A
+ * row an earlier session left for the same job becomes this one.
+ * STORE_DUPLICATE when this session already has a row for the job. */
 int store_job_invalid(struct store *st, const struct store_job_key *key, const char *message,
 		      struct nb_err *err);
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 static const char *store_query_where(sqlite3 *db)
 {
 	const char *path = sqlite3_db_filename(db, "main");
@@ -163,4 +165,69 @@ int store_query_percentiles(sqlite3 *db, int64_t run_id, const char *model_id,
 out:
 	sqlite3_finalize(st);
 	return rc;
+}
+
+static char *store_query_text(sqlite3_stmt *st, int col)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+	return v ? xstrdup(v) : NULL;
+}
+
+int store_query_resume_info(sqlite3 *db, int64_t run_id, struct store_query_resume *out,
+			    struct nb_err *err)
+{
+	memset(out, 0, sizeof *out);
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, "SELECT name, status, job_files, prices FROM runs WHERE id = ?1",
+			       -1, &st, NULL) != SQLITE_OK) {
+		store_query_fail(db, err);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		out->name = store_query_text(st, 0);
+		out->status = store_query_text(st, 1);
+		out->job_files = store_query_text(st, 2);
+		out->prices = store_query_text(st, 3);
+		rc = 0;
+	} else if (step == SQLITE_DONE) {
+		err_set(err, "no run with id %lld in %s", (long long)run_id, store_query_where(db));
+	} else {
+		store_query_fail(db, err);
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void store_query_resume_cleanup(struct store_query_resume *r)
+{
+	free(r->name);
+	free(r->status);
+	free(r->job_files);
+	free(r->prices);
+	memset(r, 0, sizeof *r);
+}
+
+int store_query_ok_tokens(sqlite3 *db, int64_t run_id, store_query_tokens_fn each, void *data,
+			  struct nb_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT model_id, coalesce(sum(input_tokens), 0),"
+			       " coalesce(sum(output_tokens), 0), coalesce(sum(cache_read_tokens), 0),"
+			       " coalesce(sum(cache_write_tokens), 0) FROM jobs"
+			       " WHERE run_id = ?1 AND status = 'ok' GROUP BY model_id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_query_fail(db, err);
+	sqlite3_bind_int64(st, 1, run_id);
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		each((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+		     sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		     sqlite3_column_int64(st, 4), data);
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE ? 0 : store_query_fail(db, err);
 }

@@ -40,4 +40,25 @@ int store_query_percentiles(sqlite3 *db, int64_t run_id, const char *model_id,
 			    enum store_query_column column, const double *pct, size_t npct,
 			    double *out, int64_t *count, struct nb_err *err);
 
+/* What a resumed run needs to know of its earlier sessions. */
+struct store_query_resume {
+	char *name;      /* owned; NULL when the run has none */
+	char *status;    /* owned */
+	char *job_files; /* owned; the JSON array the run recorded */
+	char *prices;    /* owned; the run's price table as JSON, NULL when none */
+};
+
+/* Reads run run_id for a resume. Returns 0, or -1 with err set. Call
+ * store_query_resume_cleanup after, whatever the result. */
+int store_query_resume_info(sqlite3 *db, int64_t run_id, struct store_query_resume *out,
+			    struct nb_err *err);
+void store_query_resume_cleanup(struct store_query_resume *r);
+
+/* Calls each for every model of run run_id with the token sums of its ok
+ * jobs (what the run has been billed for, as far as it recorded). */
+typedef void (*store_query_tokens_fn)(const char *model_id, int64_t input, int64_t output,
+				      int64_t cache_read, int64_t cache_write, void *data);
+int store_query_ok_tokens(sqlite3 *db, int64_t run_id, store_query_tokens_fn each, void *data,
+			  struct nb_err *err);
+
 #endif

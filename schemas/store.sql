@@ -10,8 +10,9 @@ PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER NOT NULL
 );
+-- A new database starts at the latest version; store.c migrates older ones.
 INSERT INTO schema_version (version)
-    SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+    SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 
 -- One row per `novabatch run`. Options that matter are kept; secrets never.
 CREATE TABLE IF NOT EXISTS runs (
@@ -29,7 +30,8 @@ CREATE TABLE IF NOT EXISTS runs (
     concurrency  INTEGER NOT NULL,
     job_files    TEXT NOT NULL,   -- JSON array of the job file paths
     command_line TEXT NOT NULL,   -- JSON array of the arguments after `run`
-    prices       TEXT             -- JSON: the price table this run used
+    prices       TEXT,            -- JSON: the price table this run used
+    sessions     INTEGER NOT NULL DEFAULT 1 -- 1, plus one for every --resume
 );
 
 -- One row per job and model in a run.
@@ -61,6 +63,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_message      TEXT,
     started_at         TEXT,
     finished_at        TEXT,
+    session            INTEGER NOT NULL DEFAULT 1, -- the run session that last read its line
     UNIQUE (run_id, job_id, model_id)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_run_model ON jobs (run_id, model_id, status);

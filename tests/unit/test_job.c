@@ -159,12 +159,15 @@ static void estimates_tokens_for_quotas(void **state)
 				     "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"0123456789abcdefghij\"},"
 				     "{\"image\":{\"format\":\"png\",\"source\":{\"bytes\":\"AAAA\"}}}]}],"
 				     "\"inferenceConfig\":{\"maxTokens\":300}}", NULL, &err), 0);
-	assert_true(job.est_tokens == 1310.0);
+	assert_true(job.est_input_tokens == 1010.0);
+	assert_true(job.max_output_tokens == 300.0);
+	assert_true(job_quota_tokens(&job) == 1310.0);
 	job_cleanup(&job);
 	/* No maxTokens: the model's default (5000) is reserved. */
 	assert_int_equal(parse(&job, "{\"modelId\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[]}]}",
 			       NULL, &err), 0);
-	assert_true(job.est_tokens == 5000.0);
+	assert_true(job.est_input_tokens == 0.0);
+	assert_true(job.max_output_tokens == 5000.0);
 	job_cleanup(&job);
 }
 
