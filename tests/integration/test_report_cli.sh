@@ -125,9 +125,9 @@ expect_grep "missing database message" "error: cannot open database $WORK/missin
 run_nb report --db "$db" --format xml
 expect_eq "report --format xml" 2 "$RC"
 expect_grep "report format message" "error: report: unknown format 'xml' \(use table, json, csv or md\)" "$WORK/err"
-run_nb export --db "$db" --format csv
-expect_eq "export --format csv" 2 "$RC"
-expect_grep "export format message" "error: export: unknown format 'csv' \(only jsonl is supported\)" "$WORK/err"
+run_nb export --db "$db" --format xml
+expect_eq "export --format xml" 2 "$RC"
+expect_grep "export format message" "error: export: unknown format 'xml' \(use jsonl or csv\)" "$WORK/err"
 run_nb report --db "$db" --bogus
 expect_eq "unknown option" 2 "$RC"
 expect_grep "unknown option message" "error: report: unknown option --bogus" "$WORK/err"
