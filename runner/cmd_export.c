@@ -1,6 +1,6 @@
 /*
  * cmd_export: `novabatch export`, every job of a run as one JSON object per
- * line, for scripts and notebooks.
+ * line or one CSV row, for scripts, notebooks and spreadsheets.
  *
  * Opens the database read-only (an export works while a run writes),
  * resolves --run, then streams the rows to the output as they are read.
@@ -19,15 +19,17 @@
 static const char export_usage[] =
 	"usage: novabatch export [options]\n"
 	"\n"
-	"Prints every job of a run, one JSON object per job and model and per\n"
-	"line: job_id, model_id, status, attempts, output_text, stop_reason,\n"
-	"tokens, latency_ms, ttft_ms, error_type, error_message and more.\n"
+	"Prints every job of a run, one record per job and model: job_id,\n"
+	"model_id, status, attempts, output_text, stop_reason, tokens,\n"
+	"latency_ms, ttft_ms, error_type, error_message and more.\n"
 	"\n"
 	"options:\n"
 	"  --db PATH          database file (default novabatch.db)\n"
 	"  --run RUN          a run id, last, last~N (N runs before the last) or a\n"
 	"                     run name (its latest run); default last\n"
-	"  --format FORMAT    jsonl (the default, and the only one so far)\n"
+	"  --format FORMAT    jsonl (default: one JSON object per line) or csv\n"
+	"                     (a header row, then one row per job; RFC 4180 with\n"
+	"                     CRLF line ends, an empty field for NULL)\n"
 	"  -o, --output FILE  write to FILE instead of standard output\n"
 	"  --help             show this help\n"
 	"\n"
@@ -45,16 +47,39 @@ static const struct option export_long_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
+struct export_format {
+	const char *name;
+	int (*write)(sqlite3 *db, int64_t run_id, FILE *out, struct nb_err *err);
+};
+
+static const struct export_format export_formats[] = {
+	{"jsonl", export_jsonl},
+	{"csv", export_csv},
+};
+
 struct export_options {
 	const char *db;
 	const char *run;
+	const struct export_format *format;
 	const char *output; /* NULL for standard output */
 };
+
+static const struct export_format *export_find_format(const char *name)
+{
+	for (size_t i = 0; i < sizeof export_formats / sizeof export_formats[0]; i++)
+		if (strcmp(name, export_formats[i].name) == 0)
+			return &export_formats[i];
+	return NULL;
+}
 
 /* Returns 0, 1 for --help, or -1 after printing the problem. */
 static int export_parse_args(int argc, char **argv, struct export_options *opt)
 {
-	*opt = (struct export_options){.db = NB_DEFAULT_DB, .run = "last"};
+	*opt = (struct export_options){
+		.db = NB_DEFAULT_DB,
+		.run = "last",
+		.format = &export_formats[0],
+	};
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -67,9 +92,9 @@ static int export_parse_args(int argc, char **argv, struct export_options *opt)
 			opt->run = optarg;
 			break;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "jsonl") != 0) {
-				msg_error("export: unknown format '%s' (only jsonl is supported)",
-					  optarg);
+			opt->format = export_find_format(optarg);
+			if (!opt->format) {
+				msg_error("export: unknown format '%s' (use jsonl or csv)", optarg);
 				return -1;
 			}
 			break;
@@ -88,6 +113,7 @@ static int export_parse_args(int argc, char **argv, struct export_options *opt)
 }
 
 struct export_target {
+	const struct export_format *format;
 	sqlite3 *db;
 	int64_t run_id;
 };
@@ -95,7 +121,7 @@ struct export_target {
 static int export_write(const void *ctx, FILE *out, struct nb_err *err)
 {
 	const struct export_target *t = ctx;
-	int rc = export_jsonl(t->db, t->run_id, out, err);
+	int rc = t->format->write(t->db, t->run_id, out, err);
 	return rc == EXPORT_WRITE_ERROR ? CLI_WRITE_ERROR : rc;
 }
 
@@ -118,6 +144,7 @@ int cmd_export(int argc, char **argv)
 		msg_error("%s", err.msg);
 		goto out;
 	}
+	target.format = opt.format;
 	target.db = store_db(st);
 	code = cli_write_output("export", opt.output, export_write, &target);
 out:

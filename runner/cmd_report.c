@@ -28,7 +28,9 @@ static const char report_usage[] =
 	"  --db PATH          database file (default novabatch.db)\n"
 	"  --run RUN          a run id, last, last~N (N runs before the last) or a\n"
 	"                     run name (its latest run); default last\n"
-	"  --format FORMAT    table (default) or json\n"
+	"  --format FORMAT    table (default), json, csv (one row per model and a\n"
+	"                     total row, RFC 4180 with CRLF line ends) or md\n"
+	"                     (Markdown tables for a pull-request comment)\n"
 	"  -o, --output FILE  write to FILE instead of standard output\n"
 	"  --help             show this help\n"
 	"\n"
@@ -54,6 +56,8 @@ struct report_format {
 static const struct report_format report_formats[] = {
 	{"table", report_write_table},
 	{"json", report_write_json},
+	{"csv", report_write_csv},
+	{"md", report_write_md},
 };
 
 struct report_options {
@@ -93,7 +97,7 @@ static int report_parse_args(int argc, char **argv, struct report_options *opt)
 		case OPT_FORMAT:
 			opt->format = report_find_format(optarg);
 			if (!opt->format) {
-				msg_error("report: unknown format '%s' (use table or json)",
+				msg_error("report: unknown format '%s' (use table, json, csv or md)",
 					  optarg);
 				return -1;
 			}

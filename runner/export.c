@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "csv.h"
 #include "jtext.h"
 
 /* The columns exported, in this order; their names are the keys. */
@@ -55,7 +56,66 @@ static int export_write_fail(struct nb_err *err)
 	return EXPORT_WRITE_ERROR;
 }
 
-int export_jsonl(sqlite3 *db, int64_t run_id, FILE *out, struct nb_err *err)
+/* Writes the current row as one JSON line; returns -1 when out fails. */
+static int export_jsonl_row(sqlite3_stmt *st, FILE *out)
+{
+	json_t *row = json_object();
+	for (int i = 0; i < sqlite3_column_count(st); i++) {
+		const char *key = sqlite3_column_name(st, i);
+		json_object_set_new(row, key, strcmp(key, "content") == 0 ? export_content(st, i)
+									  : export_value(st, i));
+	}
+	/* Reals with 15 significant digits: a latency measured to the
+	 * nanosecond prints as measured, without binary noise. */
+	int dumped = json_dumpf(row, out, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(row);
+	return dumped < 0 || fputc('\n', out) == EOF ? -1 : 0;
+}
+
+/* The header row of the CSV format: the column names. */
+static int export_csv_head(sqlite3_stmt *st, FILE *out)
+{
+	struct csv_row row;
+	csv_row_init(&row, out);
+	for (int i = 0; i < sqlite3_column_count(st); i++)
+		csv_text(&row, sqlite3_column_name(st, i));
+	csv_end(&row);
+	return ferror(out) ? -1 : 0;
+}
+
+/* The current row as one CSV record; text is written as stored. */
+static int export_csv_row(sqlite3_stmt *st, FILE *out)
+{
+	struct csv_row row;
+	csv_row_init(&row, out);
+	for (int i = 0; i < sqlite3_column_count(st); i++) {
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER:
+			csv_int(&row, sqlite3_column_int64(st, i));
+			break;
+		case SQLITE_FLOAT:
+			csv_real(&row, sqlite3_column_double(st, i));
+			break;
+		case SQLITE_NULL:
+			csv_field(&row, NULL, 0);
+			break;
+		default:
+			csv_field(&row, (const char *)sqlite3_column_text(st, i),
+				  (size_t)sqlite3_column_bytes(st, i));
+		}
+	}
+	csv_end(&row);
+	return ferror(out) ? -1 : 0;
+}
+
+/* How a format writes: an optional header, then each row. */
+struct export_format {
+	int (*head)(sqlite3_stmt *st, FILE *out);
+	int (*row)(sqlite3_stmt *st, FILE *out);
+};
+
+static int export_rows(sqlite3 *db, int64_t run_id, const struct export_format *f, FILE *out,
+		       struct nb_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, step;
@@ -65,19 +125,12 @@ int export_jsonl(sqlite3 *db, int64_t run_id, FILE *out, struct nb_err *err)
 	}
 	sqlite3_bind_int64(st, 1, run_id);
 	errno = 0;
+	if (f->head && f->head(st, out) < 0) {
+		rc = export_write_fail(err);
+		goto out;
+	}
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *row = json_object();
-		for (int i = 0; i < sqlite3_column_count(st); i++) {
-			const char *key = sqlite3_column_name(st, i);
-			json_object_set_new(row, key, strcmp(key, "content") == 0
-							      ? export_content(st, i)
-							      : export_value(st, i));
-		}
-		/* Reals with 15 significant digits: a latency measured to the
-		 * nanosecond prints as measured, without binary noise. */
-		int dumped = json_dumpf(row, out, JSON_COMPACT | JSON_REAL_PRECISION(15));
-		json_decref(row);
-		if (dumped < 0 || fputc('\n', out) == EOF) {
+		if (f->row(st, out) < 0) {
 			rc = export_write_fail(err);
 			goto out;
 		}
@@ -94,4 +147,16 @@ int export_jsonl(sqlite3 *db, int64_t run_id, FILE *out, struct nb_err *err)
 out:
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int export_jsonl(sqlite3 *db, int64_t run_id, FILE *out, struct nb_err *err)
+{
+	static const struct export_format jsonl = {NULL, export_jsonl_row};
+	return export_rows(db, run_id, &jsonl, out, err);
+}
+
+int export_csv(sqlite3 *db, int64_t run_id, FILE *out, struct nb_err *err)
+{
+	static const struct export_format csv = {export_csv_head, export_csv_row};
+	return export_rows(db, run_id, &csv, out, err);
 }

@@ -301,3 +301,15 @@ void report_usd_text(int64_t pusd, char out[REPORT_USD_LEN])
 	while (n > dot - out + 3 && out[n - 1] == '0')
 		out[--n] = '\0';
 }
+
+void report_duration_text(int64_t ms, char out[REPORT_DURATION_LEN])
+{
+	int64_t s = ms / 1000;
+	if (ms < 60000)
+		snprintf(out, REPORT_DURATION_LEN, "%.1fs", (double)ms / 1000);
+	else if (ms < 3600000)
+		snprintf(out, REPORT_DURATION_LEN, "%" PRId64 "m %02" PRId64 "s", s / 60, s % 60);
+	else
+		snprintf(out, REPORT_DURATION_LEN, "%" PRId64 "h %02" PRId64 "m %02" PRId64 "s",
+			 s / 3600, s / 60 % 60, s % 60);
+}

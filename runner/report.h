@@ -1,6 +1,6 @@
 /*
  * report: what a run did, computed once from the database and written by
- * small writers (report_table.c, report_json.c).
+ * small writers (report_table.c, report_json.c, report_csv.c, report_md.c).
  *
  * report_compute reads one run in a single read transaction, so a report of
  * a run that is still writing is a consistent snapshot. It owns the
@@ -90,9 +90,15 @@ void report_cleanup(struct report *r);
 #define REPORT_USD_LEN 32
 void report_usd_text(int64_t pusd, char out[REPORT_USD_LEN]);
 
+/* Writes a duration for a person: "4.2s", "4m 01s", "1h 01m 02s". */
+#define REPORT_DURATION_LEN 32
+void report_duration_text(int64_t ms, char out[REPORT_DURATION_LEN]);
+
 /* The writers. Each returns 0, or -1 with err holding the cause of the
  * write failure (they flush out and check it; closing it is the caller's). */
 int report_write_table(const struct report *r, FILE *out, struct nb_err *err);
 int report_write_json(const struct report *r, FILE *out, struct nb_err *err);
+int report_write_csv(const struct report *r, FILE *out, struct nb_err *err);
+int report_write_md(const struct report *r, FILE *out, struct nb_err *err);
 
 #endif

@@ -89,18 +89,6 @@ static void report_table_cost(struct report_table *t, const struct report_counts
 	report_table_cell(t, "%s", c->cost_known ? usd : "n/a");
 }
 
-static void report_table_duration(int64_t ms, FILE *out)
-{
-	int64_t s = ms / 1000;
-	if (ms < 60000)
-		fprintf(out, "%.1fs", (double)ms / 1000);
-	else if (ms < 3600000)
-		fprintf(out, "%" PRId64 "m %02" PRId64 "s", s / 60, s % 60);
-	else
-		fprintf(out, "%" PRId64 "h %02" PRId64 "m %02" PRId64 "s", s / 3600, s / 60 % 60,
-			s % 60);
-}
-
 static void report_table_header(const struct report *r, FILE *out)
 {
 	fprintf(out, "run %" PRId64, r->run_id);
@@ -111,9 +99,9 @@ static void report_table_header(const struct report *r, FILE *out)
 	if (r->finished_at) {
 		fprintf(out, "  finished  %s", r->finished_at);
 		if (r->duration_ms >= 0) {
-			fputs(" (", out);
-			report_table_duration(r->duration_ms, out);
-			fputc(')', out);
+			char duration[REPORT_DURATION_LEN];
+			report_duration_text(r->duration_ms, duration);
+			fprintf(out, " (%s)", duration);
 		}
 		fputc('\n', out);
 	}

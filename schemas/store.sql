@@ -84,3 +84,116 @@ CREATE TABLE IF NOT EXISTS attempts (
     request_id    TEXT,
     UNIQUE (job_rowid, number)
 );
+
+-- Views for people who query the database with sqlite3, Datasette or
+-- Grafana. They hold no data and change nothing; `novabatch run` creates
+-- them. A changed view needs DROP VIEW before its CREATE (IF NOT EXISTS
+-- keeps an old definition), which is always safe for a view.
+
+-- The price table each run stored (runs.prices), one row per run and model,
+-- in pico-USD per token (= micro-USD per million tokens, the integers the
+-- report sums). Cache reads and writes default to the input price, as in
+-- runner/models.c. A run without a stored table has no rows here.
+CREATE VIEW IF NOT EXISTS run_prices AS
+SELECT r.id AS run_id,
+       json_extract(e.value, '$.id') AS model_id,
+       CAST(round(json_extract(e.value, '$.input') * 1e9) AS INTEGER) AS input_pusd,
+       CAST(round(json_extract(e.value, '$.output') * 1e9) AS INTEGER) AS output_pusd,
+       CAST(round(coalesce(json_extract(e.value, '$.cache_read'),
+                           json_extract(e.value, '$.input')) * 1e9) AS INTEGER)
+           AS cache_read_pusd,
+       CAST(round(coalesce(json_extract(e.value, '$.cache_write'),
+                           json_extract(e.value, '$.input')) * 1e9) AS INTEGER)
+           AS cache_write_pusd
+FROM runs r,
+     json_each(CASE WHEN json_valid(r.prices) THEN r.prices END, '$.models') e;
+
+-- One row per job and model, with its run's name, the 429s among its
+-- attempts and its cost. The cost is priced as the report prices it: the
+-- run's stored table, an ARN by its last '/' part, the us., eu. and apac.
+-- inference profiles as their model. cost_pusd is exact (integer
+-- pico-USD); cost_usd is the same as a real. Both are NULL when the model is
+-- not in the run's table or the run stored none; 0 for a line without a
+-- model, which was never sent.
+CREATE VIEW IF NOT EXISTS job_results AS
+SELECT job_rowid, run_id, run_name, job_id, model_id, status, attempts, throttled,
+       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms,
+       server_latency_ms, ttft_ms, stop_reason, error_type, error_message, started_at,
+       finished_at, cost_pusd, cost_pusd / 1e12 AS cost_usd
+FROM (
+    -- The price of the key itself (e), else of the key without its profile
+    -- prefix (b). Joins, not subqueries: SQLite then reads the price
+    -- tables once per query rather than once per job.
+    SELECT k.*,
+           CASE WHEN k.model_id = '' THEN 0 ELSE
+               coalesce(k.input_tokens, 0) * coalesce(e.input_pusd, b.input_pusd)
+               + coalesce(k.output_tokens, 0) * coalesce(e.output_pusd, b.output_pusd)
+               + coalesce(k.cache_read_tokens, 0)
+                 * coalesce(e.cache_read_pusd, b.cache_read_pusd)
+               + coalesce(k.cache_write_tokens, 0)
+                 * coalesce(e.cache_write_pusd, b.cache_write_pusd)
+           END AS cost_pusd
+    FROM (
+        SELECT j.id AS job_rowid, j.run_id, r.name AS run_name, j.job_id, j.model_id,
+               j.status, j.attempts,
+               (SELECT count(*) FROM attempts a
+                WHERE a.job_rowid = j.id AND a.http_status = 429) AS throttled,
+               j.input_tokens, j.output_tokens, j.cache_read_tokens, j.cache_write_tokens,
+               j.latency_ms, j.server_latency_ms, j.ttft_ms, j.stop_reason, j.error_type,
+               j.error_message, j.started_at, j.finished_at,
+               -- What follows the last '/' (rtrim drops every character but
+               -- '/' from the right, leaving the prefix through the last one).
+               substr(j.model_id,
+                      length(rtrim(j.model_id, replace(j.model_id, '/', ''))) + 1)
+                   AS price_key
+        FROM jobs j JOIN runs r ON r.id = j.run_id
+    ) k
+    LEFT JOIN run_prices e ON e.run_id = k.run_id AND e.model_id = k.price_key
+    LEFT JOIN run_prices b
+        ON b.run_id = k.run_id
+       AND b.model_id = CASE
+           WHEN substr(k.price_key, 1, 3) IN ('us.', 'eu.') THEN substr(k.price_key, 4)
+           WHEN substr(k.price_key, 1, 5) = 'apac.' THEN substr(k.price_key, 6)
+       END
+);
+
+-- Per run and model: what the report's tables show but the percentiles
+-- (SQL has no percentile function): job counts by status, attempts, 429s,
+-- tokens, cost (NULL when the model is not priced) and the average and
+-- largest latency of the ok jobs.
+CREATE VIEW IF NOT EXISTS model_summary AS
+SELECT run_id, run_name, model_id,
+       count(*) AS jobs,
+       sum(status = 'ok') AS ok,
+       sum(status = 'failed') AS failed,
+       sum(status = 'invalid') AS invalid,
+       sum(status = 'pending') AS pending,
+       sum(attempts) AS attempts,
+       sum(throttled) AS throttled,
+       coalesce(sum(input_tokens), 0) AS input_tokens,
+       coalesce(sum(output_tokens), 0) AS output_tokens,
+       coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens,
+       coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens,
+       sum(cost_pusd) AS cost_pusd,
+       sum(cost_pusd) / 1e12 AS cost_usd,
+       avg(CASE WHEN status = 'ok' THEN latency_ms END) AS avg_latency_ms,
+       max(CASE WHEN status = 'ok' THEN latency_ms END) AS max_latency_ms
+FROM job_results
+GROUP BY run_id, model_id;
+
+-- Per run, model and error type: how many jobs ended failed or invalid with
+-- it ('(none)' when the job recorded no type, as in the report), and the
+-- first such job as an example. Errors that a retry overcame are in the
+-- attempts table, not here.
+CREATE VIEW IF NOT EXISTS error_summary AS
+SELECT g.run_id, r.name AS run_name, g.model_id, g.error_type, g.jobs,
+       e.job_id AS example_job_id, e.error_message AS example_message
+FROM (
+    SELECT run_id, model_id, coalesce(nullif(error_type, ''), '(none)') AS error_type,
+           count(*) AS jobs, min(id) AS first_rowid
+    FROM jobs
+    WHERE status = 'failed' OR status = 'invalid'
+    GROUP BY run_id, model_id, 3
+) g
+JOIN jobs e ON e.id = g.first_rowid
+JOIN runs r ON r.id = g.run_id;

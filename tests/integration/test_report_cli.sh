@@ -122,12 +122,12 @@ expect_eq "missing database" 2 "$RC"
 expect_grep "missing database message" "error: cannot open database $WORK/missing.db" "$WORK/err"
 [ ! -e "$WORK/missing.db" ] || fail "report created a database"
 
-run_nb report --db "$db" --format csv
-expect_eq "report --format csv" 2 "$RC"
-expect_grep "report format message" "error: report: unknown format 'csv' \(use table or json\)" "$WORK/err"
-run_nb export --db "$db" --format csv
-expect_eq "export --format csv" 2 "$RC"
-expect_grep "export format message" "error: export: unknown format 'csv' \(only jsonl is supported\)" "$WORK/err"
+run_nb report --db "$db" --format xml
+expect_eq "report --format xml" 2 "$RC"
+expect_grep "report format message" "error: report: unknown format 'xml' \(use table, json, csv or md\)" "$WORK/err"
+run_nb export --db "$db" --format xml
+expect_eq "export --format xml" 2 "$RC"
+expect_grep "export format message" "error: export: unknown format 'xml' \(use jsonl or csv\)" "$WORK/err"
 run_nb report --db "$db" --bogus
 expect_eq "unknown option" 2 "$RC"
 expect_grep "unknown option message" "error: report: unknown option --bogus" "$WORK/err"

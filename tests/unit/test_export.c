@@ -1,6 +1,7 @@
 /*
- * test_export: the JSON lines of a run's jobs, in job order, with NULLs,
- * content blocks and odd bytes, and a write failure reported as one.
+ * test_export: the JSON lines and the CSV rows of a run's jobs, in job
+ * order, with NULLs, content blocks and odd bytes, and a write failure
+ * reported as one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,17 +50,24 @@ static int fixture_teardown(void **state)
 	return 0;
 }
 
-static char *export_text(void **state, int64_t run_id)
+typedef int (*export_fn)(sqlite3 *db, int64_t run_id, FILE *out, struct nb_err *err);
+
+static char *export_with(void **state, int64_t run_id, export_fn write)
 {
 	struct db_fixture *f = *state;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 	struct nb_err err;
-	if (export_jsonl(store_db(f->st), run_id, out, &err) != 0)
+	if (write(store_db(f->st), run_id, out, &err) != 0)
 		fail_msg("%s", err.msg);
 	assert_int_equal(fclose(out), 0);
 	return text;
+}
+
+static char *export_text(void **state, int64_t run_id)
+{
+	return export_with(state, run_id, export_jsonl);
 }
 
 static void writes_one_line_per_job_in_job_order(void **state)
@@ -128,15 +136,59 @@ static void writes_nothing_for_a_run_without_jobs(void **state)
 	free(text);
 }
 
+#define CSV_HEAD                                                                            \
+	"run_id,job_id,model_id,status,attempts,throttled,output_text,content,stop_reason,"  \
+	"input_tokens,output_tokens,total_tokens,cache_read_tokens,cache_write_tokens,"      \
+	"latency_ms,server_latency_ms,ttft_ms,http_status,error_type,error_message,"         \
+	"request_id,source_file,source_line,started_at,finished_at\r\n"
+
+static void csv_has_the_same_columns_as_the_json_lines(void **state)
+{
+	char *text = export_with(state, 1, export_csv);
+	/* Row 10 before row 30; NULL is empty; text is written as stored, the
+	 * byte that is not UTF-8 included; the content is its JSON text. */
+	assert_string_equal(text,
+			    CSV_HEAD
+			    "1,b,us.amazon.nova-lite-v1:0,ok,2,0,Caf\xc3\xa9 \xe2\x98\x95,"
+			    "\"[{\"\"text\"\":\"\"Caf\xc3\xa9 \xe2\x98\x95\"\"}]\",end_turn,"
+			    "12,34,,5,6,1234.567891,,98.5,,,,req-1,jobs.jsonl,2,,\r\n"
+			    "1,a,,invalid,0,0,,not json,,,,,,,,,,,InvalidJobLine,"
+			    "jobs.jsonl:1: not valid JSON,,jo\xff" "b.jsonl,1,,\r\n");
+	free(text);
+
+	/* The columns are the JSON lines' keys, in the same order. */
+	char *lines = export_text(state, 1);
+	json_t *row = json_loadb(lines, (size_t)(strchr(lines, '\n') - lines), 0, NULL);
+	assert_non_null(row);
+	char head[1024] = "";
+	const char *key;
+	json_t *v;
+	json_object_foreach(row, key, v) {
+		strcat(head, *head ? "," : "");
+		strcat(head, key);
+	}
+	strcat(head, "\r\n");
+	assert_string_equal(head, CSV_HEAD);
+	json_decref(row);
+	free(lines);
+
+	text = export_with(state, 3, export_csv);
+	assert_string_equal(text, CSV_HEAD);
+	free(text);
+}
+
 static void reports_a_write_failure_as_one(void **state)
 {
 	struct db_fixture *f = *state;
-	FILE *out = fopen("/dev/full", "w");
-	assert_non_null(out);
-	struct nb_err err;
-	assert_int_equal(export_jsonl(store_db(f->st), 1, out, &err), EXPORT_WRITE_ERROR);
-	assert_string_equal(err.msg, "No space left on device");
-	fclose(out);
+	const export_fn writers[] = {export_jsonl, export_csv};
+	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+		FILE *out = fopen("/dev/full", "w");
+		assert_non_null(out);
+		struct nb_err err;
+		assert_int_equal(writers[i](store_db(f->st), 1, out, &err), EXPORT_WRITE_ERROR);
+		assert_string_equal(err.msg, "No space left on device");
+		fclose(out);
+	}
 }
 
 static void assert_text(const char *in, size_t len, const char *want)
@@ -168,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(writes_one_line_per_job_in_job_order),
 		cmocka_unit_test(writes_nothing_for_a_run_without_jobs),
+		cmocka_unit_test(csv_has_the_same_columns_as_the_json_lines),
 		cmocka_unit_test(reports_a_write_failure_as_one),
 		cmocka_unit_test(jtext_replaces_each_byte_that_is_not_utf8),
 	};

@@ -1,7 +1,8 @@
 /*
  * test_report: a report computed from a real database file (schema applied
  * by the store, rows inserted by SQL), the run references, nearest-rank
- * percentiles, and the writers' output parsed back.
+ * percentiles, and the writers' output: JSON parsed back, the table, CSV
+ * and Markdown compared with the text they must hold.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -459,6 +460,151 @@ static void table_keeps_a_message_on_one_short_line(void **state)
 	free(text);
 }
 
+static void csv_has_a_row_per_model_and_a_total(void **state)
+{
+	char *text = render(state, 1, report_write_csv);
+	const char *want =
+		"run_id,kind,model_id,jobs,ok,failed,invalid,pending,attempts,throttled,"
+		"input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,"
+		"cost_complete,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_max_ms,"
+		"server_latency_p50_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms\r\n"
+		"1,model," MICRO ",5,3,1,0,1,5,0,300,150,3000,30,0.0000588,true,"
+		"6.25,7,7,7,,,,\r\n"
+		"1,model," LLAMA ",1,1,0,0,0,1,0,5,5,0,0,,false,40,40,40,40,,,,\r\n"
+		"1,model," PRO ",102,100,2,0,0,106,6,1000,2000,0,0,0.0072,true,"
+		"50,90,99,100,50,25,45,50\r\n"
+		"1,model,,2,0,0,2,0,0,0,0,0,0,0,0.00,true,,,,,,,,\r\n"
+		"1,total,,110,104,3,2,1,112,6,1305,2155,3000,30,0.0072588,false,,,,,,,,\r\n";
+	assert_string_equal(text, want);
+	free(text);
+
+	/* A run without jobs: the header and a total of zeros. */
+	text = render(state, 2, report_write_csv);
+	const char *total = strstr(text, "\r\n") + 2;
+	assert_string_equal(total, "2,total,,0,0,0,0,0,0,0,0,0,0,0,0.00,true,,,,,,,,\r\n");
+	free(text);
+}
+
+static void assert_contains(const char *text, const char *const *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strstr(text, want[i])) {
+			fprintf(stderr, "%s", text);
+			fail_msg("no \"%s\" in the text above", want[i]);
+		}
+}
+
+static void md_has_the_run_the_models_and_the_errors(void **state)
+{
+	char *text = render(state, 1, report_write_md);
+	const char *want[] = {
+		"### novabatch run 1 \"nightly\": done\n\n",
+		"- started: 2026-11-25T02:11:05.123Z\n",
+		"- finished: 2026-11-25T02:15:07.001Z (4m 01s)\n",
+		"- endpoint: bedrock-runtime.us-east-1.amazonaws.com (us-east-1), concurrency 32\n",
+		"- version: 0.1.0; prices from the built-in table\n",
+		"| model | jobs | ok | failed | invalid | pending | attempts | throttled |\n"
+		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+		"| " MICRO " | 5 | 3 | 1 | 0 | 1 | 5 | 0 |\n",
+		"| " PRO " | 102 | 100 | 2 | 0 | 0 | 106 | 6 |\n",
+		"| (none) | 2 | 0 | 0 | 2 | 0 | 0 | 0 |\n"
+		"| **total** | 110 | 104 | 3 | 2 | 1 | 112 | 6 |\n",
+		"| " LLAMA " | 5 | 5 | 0 | 0 | n/a |\n",
+		"| " PRO " | 1000 | 2000 | 0 | 0 | 0.0072 |\n",
+		"| **total** | 1305 | 2155 | 3000 | 30 | 0.0072588\\* |\n",
+		"\\*: the total counts priced models only\n",
+		"| " PRO " | 50.0 | 90.0 | 99.0 | 100.0 | 25.0 | 45.0 | 50.0 | 50.0 |\n",
+		"| " MICRO " | 6.2 | 7.0 | 7.0 | 7.0 | - | - | - | - |\n",
+		"| error | jobs | first job | message |\n| --- | ---: | --- | --- |\n"
+		"| InvalidJobLine | 2 | jobs.jsonl:7 (no model) | jobs.jsonl:7: not valid JSON |\n"
+		"| ThrottlingException | 2 | f1 (" PRO ") | Too many requests, please wait "
+		"before trying again. |\n"
+		"| (none) | 1 | m-fail (" MICRO ") | Connection refused |\n",
+	};
+	assert_contains(text, want, sizeof want / sizeof want[0]);
+	free(text);
+
+	text = render(state, 2, report_write_md);
+	const char *empty[] = {"\nNo jobs recorded.\n", "#### Errors\n\nNo errors.\n"};
+	assert_contains(text, empty, 2);
+	free(text);
+}
+
+/* A report built by hand: text that Markdown would act on. */
+static void md_escapes_what_markdown_acts_on(void **state)
+{
+	(void)state;
+	struct report_model m = {.model_id = "a|b"};
+	struct report_error e = {
+		.type = "Odd|Type",
+		.count = 1,
+		.example = "x | y\r\nnew *line* <b>bold</b> [a](b) `c` _d_ ~e~ $f$ #g \\h &amp;\x1b!",
+		.example_job = "j|1",
+		.example_model = "a|b",
+	};
+	struct report r = {
+		.run_id = 7,
+		.name = "## *n*",
+		.status = "done",
+		.started_at = "s",
+		.version = "v",
+		.region = "r",
+		.duration_ms = -1,
+		.models = &m,
+		.nmodels = 1,
+		.errors = &e,
+		.nerrors = 1,
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	struct nb_err err;
+	assert_int_equal(report_write_md(&r, out, &err), 0);
+	assert_int_equal(fclose(out), 0);
+	const char *want[] = {
+		"### novabatch run 7 \"\\#\\# \\*n\\*\": done\n",
+		"- endpoint: ? (r)",
+		"| a\\|b | 0 | 0 |",
+		"| Odd\\|Type | 1 | j\\|1 (a\\|b) | x \\| y<br>new \\*line\\* \\<b\\>bold\\</b\\> "
+		"\\[a\\](b) \\`c\\` \\_d\\_ \\~e\\~ \\$f\\$ \\#g \\\\h \\&amp; ! |\n",
+	};
+	assert_contains(text, want, sizeof want / sizeof want[0]);
+	assert_null(strstr(text, "finished"));
+	free(text);
+}
+
+static void md_keeps_a_message_in_its_cell(void **state)
+{
+	char *text = render(state, 4, report_write_md);
+	assert_null(strchr(text, 27));
+	const char *cell = strstr(text, "| line1<br>line2 \\[31m000");
+	if (!cell)
+		fail_msg("no message in:\n%s", text);
+	assert_non_null(strstr(cell, "000END |\n"));
+	free(text);
+
+	/* A long one is cut at a character boundary: "a" then 2-byte
+	 * characters, so byte 300 is the middle of one. */
+	char msg[1 + 2 * 400 + 1] = "a";
+	for (int i = 0; i < 400; i++)
+		memcpy(msg + 1 + 2 * i, "\xc3\xa9", 2);
+	msg[sizeof msg - 1] = '\0';
+	struct report_error e = {.type = "T", .count = 1, .example = msg, .example_job = "j",
+				 .example_model = "m"};
+	struct report r = {.run_id = 1, .status = "done", .started_at = "s", .version = "v",
+			   .region = "r", .duration_ms = -1, .errors = &e, .nerrors = 1};
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	struct nb_err err;
+	assert_int_equal(report_write_md(&r, out, &err), 0);
+	assert_int_equal(fclose(out), 0);
+	cell = strstr(text, "| a\xc3\xa9");
+	assert_non_null(cell);
+	assert_int_equal(strchr(cell, '\n') - cell, 2 + 299 + 3 + 2);
+	assert_non_null(strstr(cell, "\xc3\xa9... |\n"));
+	free(text);
+}
+
 static void writers_report_a_full_disk(void **state)
 {
 	struct report r;
@@ -470,10 +616,16 @@ static void writers_report_a_full_disk(void **state)
 	assert_int_equal(report_write_json(&r, out, &err), -1);
 	assert_string_equal(err.msg, "No space left on device");
 	fclose(out);
-	out = fopen("/dev/full", "w");
-	assert_int_equal(report_write_table(&r, out, &err), -1);
-	assert_string_equal(err.msg, "No space left on device");
-	fclose(out);
+	int (*const writers[])(const struct report *, FILE *, struct nb_err *) = {
+		report_write_table, report_write_csv, report_write_md};
+	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
+		out = fopen("/dev/full", "w");
+		assert_non_null(out);
+		err_clear(&err);
+		assert_int_equal(writers[i](&r, out, &err), -1);
+		assert_string_equal(err.msg, "No space left on device");
+		fclose(out);
+	}
 	report_cleanup(&r);
 }
 
@@ -489,6 +641,10 @@ int main(void)
 		cmocka_unit_test(json_has_the_documented_shape),
 		cmocka_unit_test(table_shows_models_costs_and_errors),
 		cmocka_unit_test(table_keeps_a_message_on_one_short_line),
+		cmocka_unit_test(csv_has_a_row_per_model_and_a_total),
+		cmocka_unit_test(md_has_the_run_the_models_and_the_errors),
+		cmocka_unit_test(md_escapes_what_markdown_acts_on),
+		cmocka_unit_test(md_keeps_a_message_in_its_cell),
 		cmocka_unit_test(writers_report_a_full_disk),
 	};
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
