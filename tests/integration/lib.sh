@@ -30,11 +30,14 @@ fail() {
 
 # Starts the mock with the given options; sets MOCK_URL once it listens.
 start_mock() {
+	# The background shell truncates mock.out only when it gets to run: a
+	# previous mock's port must not be read meanwhile.
+	rm -f "$WORK/mock.out"
 	"$NOVABATCH" mock --port 0 "$@" >"$WORK/mock.out" 2>"$WORK/mock.err" &
 	MOCK_PID=$!
 	local port=
 	for _ in $(seq 1 500); do
-		port=$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$WORK/mock.out")
+		port=$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$WORK/mock.out" 2>/dev/null || true)
 		[ -n "$port" ] && break
 		kill -0 "$MOCK_PID" 2>/dev/null || fail "the mock exited: $(cat "$WORK/mock.err")"
 		sleep 0.02
