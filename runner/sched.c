@@ -23,6 +23,9 @@
  * retry or for their model's rate, and new lines are read meanwhile. */
 #define SCHED_HOLD_PER_SLOT 2
 
+/* Lines read in one go before the loop gets a turn. */
+#define SCHED_FILL_LINES 1024
+
 /* One model's rate limiter and fail-fast record. */
 struct sched_model {
 	char *id;
@@ -73,6 +76,7 @@ struct sched {
 	uv_timer_t progress_timer;
 	uv_timer_t dispatch_timer; /* wakes the dispatcher when a rate allows */
 	uv_timer_t grace_timer;    /* after a first signal: then abort */
+	uv_timer_t fill_timer;     /* reading goes on after the loop's turn */
 	uv_signal_t sigint, sigterm;
 	struct spend spend;
 	struct pool *pool;
@@ -550,82 +554,84 @@ static void sched_dispatch(struct sched *s)
 }
 
 /* A job an earlier session of the run recorded: skipped, or queued again. */
-static void sched_resume_job(struct sched *s, struct sched_slot *slot,
-			     const struct store_job_key *key, const struct store_prior *prior)
+/* A job an earlier session of the run recorded. Returns true when it runs
+ * again, with *attempt_base set; false when its recorded end stands (or the
+ * database failed). */
+static bool sched_resume_job(struct sched *s, const struct job *job,
+			     const struct store_job_key *key, int64_t rowid,
+			     const struct store_prior *prior, int *attempt_base)
 {
 	enum resume_action act = resume_decide(prior->status, prior->request_hash,
-					       slot->job.request_hash, s->cfg->retry_failed);
+					       job->request_hash, s->cfg->retry_failed);
 	if (act == RESUME_SKIP) {
 		s->totals.skipped++;
 		if (strcmp(prior->status, "ok") == 0)
 			s->totals.ok++;
 		else
 			s->totals.failed++;
-		sched_slot_release(slot);
-		return;
+		return false;
 	}
 	if (act == RESUME_CHANGED) {
 		char *msg = xasprintf("%s:%ld: job '%s' on %s is not the request this run recorded "
 				      "(it was %s); running it again",
-				      slot->job.file, slot->job.line, slot->job.id,
-				      slot->job.model_id, prior->status);
+				      job->file, job->line, job->id, job->model_id, prior->status);
 		sched_notice(s, msg);
 		free(msg);
 	}
 	struct nb_err err;
-	if (store_job_restart(s->cfg->store, slot->rowid, key, slot->job.request_hash,
-			      &slot->attempt_base, &err) < 0) {
+	if (store_job_restart(s->cfg->store, rowid, key, job->request_hash, attempt_base,
+			      &err) < 0) {
 		sched_fail(s, &err);
-		sched_slot_release(slot);
-		return;
+		return false;
 	}
-	sched_ready_push(s, slot);
+	return true;
 }
 
-/* Records a valid job and queues it. Takes ownership of job. */
+/* Records a valid job and, unless a resume skips it, queues it. Takes
+ * ownership of job when it queues it. A skipped job takes no slot, so a
+ * resume reads past a million recorded lines in flat memory. */
 static void sched_hold_job(struct sched *s, struct job *job)
 {
-	struct sched_slot *slot = xcalloc(1, sizeof *slot);
-	slot->s = s;
-	slot->job = *job;
-	memset(job, 0, sizeof *job);
-	uv_timer_init(&s->loop, &slot->backoff);
-	slot->backoff.data = slot;
-	s->held++;
-	slot->model = sched_model_for(s, slot->job.model_id);
 	struct store_job_key key = {
 		.run_id = s->cfg->run_id,
-		.job_id = slot->job.id,
-		.model_id = slot->job.model_id,
-		.source_file = slot->job.file,
-		.source_line = slot->job.line,
+		.job_id = job->id,
+		.model_id = job->model_id,
+		.source_file = job->file,
+		.source_line = job->line,
 		.session = s->cfg->session,
 	};
 	struct nb_err err;
 	struct store_prior prior;
-	int rc = store_job_begin(s->cfg->store, &key, slot->job.request_hash, &slot->rowid, &prior,
-				 &err);
-	if (rc == STORE_PRIOR) {
-		sched_resume_job(s, slot, &key, &prior);
+	int64_t rowid;
+	int attempt_base = 0;
+	int rc = store_job_begin(s->cfg->store, &key, job->request_hash, &rowid, &prior, &err);
+	if (rc == STORE_PRIOR &&
+	    !sched_resume_job(s, job, &key, rowid, &prior, &attempt_base))
 		return;
-	}
 	if (rc == STORE_DUPLICATE) {
 		char *msg = xasprintf("%s:%ld: field 'id': '%s' is already used by an earlier line "
 				      "for model %s; ids must be unique in a run",
-				      slot->job.file, slot->job.line, slot->job.id,
-				      slot->job.model_id);
-		free(slot->job.id);
-		slot->job.id = xasprintf("%s:%ld", slot->job.file, slot->job.line);
-		sched_record_invalid(s, &slot->job, msg);
+				      job->file, job->line, job->id, job->model_id);
+		free(job->id);
+		job->id = xasprintf("%s:%ld", job->file, job->line);
+		sched_record_invalid(s, job, msg);
 		free(msg);
-		sched_slot_release(slot);
 		return;
 	}
 	if (rc < 0) {
 		sched_fail(s, &err);
-		sched_slot_release(slot);
 		return;
 	}
+	struct sched_slot *slot = xcalloc(1, sizeof *slot);
+	slot->s = s;
+	slot->job = *job;
+	memset(job, 0, sizeof *job);
+	slot->rowid = rowid;
+	slot->attempt_base = attempt_base;
+	uv_timer_init(&s->loop, &slot->backoff);
+	slot->backoff.data = slot;
+	s->held++;
+	slot->model = sched_model_for(s, slot->job.model_id);
 	sched_ready_push(s, slot);
 }
 
@@ -671,12 +677,29 @@ static bool sched_next_line(struct sched *s, const char **text, size_t *len)
 }
 
 /* Reads lines until the scheduler holds a full window or the files end. */
+static void sched_fill_cb(uv_timer_t *h)
+{
+	struct sched *s = h->data;
+	sched_fill(s);
+	sched_dispatch(s);
+	sched_maybe_finish(s);
+}
+
 static void sched_fill(struct sched *s)
 {
 	const char *text;
 	size_t len;
 	size_t cap = (size_t)s->cfg->concurrency * SCHED_HOLD_PER_SLOT;
-	while (s->held < cap && sched_next_line(s, &text, &len)) {
+	for (int n = 0; s->held < cap; n++) {
+		/* Lines that take no slot (skipped by a resume, invalid) could
+		 * keep the loop here for a long time: give it back now and then,
+		 * so answers, commits and signals are served. */
+		if (n == SCHED_FILL_LINES) {
+			uv_timer_start(&s->fill_timer, sched_fill_cb, 0, 0);
+			return;
+		}
+		if (!sched_next_line(s, &text, &len))
+			return;
 		struct job job;
 		struct nb_err err;
 		if (job_parse(&job, text, len, s->reader.path, s->reader.line,
@@ -749,6 +772,7 @@ static void sched_maybe_finish(struct sched *s)
 	uv_close((uv_handle_t *)&s->progress_timer, NULL);
 	uv_close((uv_handle_t *)&s->dispatch_timer, NULL);
 	uv_close((uv_handle_t *)&s->grace_timer, NULL);
+	uv_close((uv_handle_t *)&s->fill_timer, NULL);
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	pool_close(s->pool);
@@ -788,6 +812,8 @@ int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struc
 	s->dispatch_timer.data = s;
 	uv_timer_init(&s->loop, &s->grace_timer);
 	s->grace_timer.data = s;
+	uv_timer_init(&s->loop, &s->fill_timer);
+	s->fill_timer.data = s;
 	uv_signal_init(&s->loop, &s->sigint);
 	s->sigint.data = s;
 	uv_signal_start(&s->sigint, sched_signal_cb, SIGINT);

@@ -5,6 +5,8 @@
 #    concurrency 64: requests/s, CPU milliseconds per 1,000 requests and
 #    peak RSS of the runner.
 # 2. A 100,000-line job file: peak RSS (memory must not grow with the file).
+# 3. --resume of that finished run: every line is read, parsed and skipped;
+#    lines/s and peak RSS (a skipped job must cost no memory).
 . "$(dirname "$0")/lib.sh"
 jobs=${2:-20000}
 start_mock
@@ -56,4 +58,13 @@ awk -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v rc="$rc" -v sz="$(stat 
   printf "100,000-line file (%.1f MB): exit %d in %.2f s, %.0f requests/s\n", sz / 1048576, rc, w, 100000 / w
   printf "  peak RSS               %.1f MB\n", r / 1024
   printf "  CPU us per request     %.1f\n", (u + s) * 1000000 / 100000
+}'
+
+read -r wall user sys rss rc < <(measure "$nb" run --resume --db "$work/b.db" \
+  --endpoint-url "$url" --concurrency 64 --no-progress)
+sent=$(sqlite3 "$work/b.db" "SELECT count(*) FROM attempts")
+awk -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v rc="$rc" -v sent="$sent" 'BEGIN {
+  printf "resume of that run (every job recorded): exit %d in %.2f s, %d attempts in all\n", rc, w, sent
+  printf "  lines skipped/s        %.0f\n", 100000 / w
+  printf "  peak RSS               %.1f MB\n", r / 1024
 }'
