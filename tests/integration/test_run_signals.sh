@@ -65,16 +65,16 @@ run_nb run --db "$db" --endpoint-url "$MOCK_URL" --no-progress --resume
 expect_eq "SIGINT, resumed: exit" 0 "$RC"
 expect_eq "SIGINT, resumed: all ok" "60|60|done" "$(sql "$db" "SELECT count(*), sum(status = 'ok'), (SELECT status FROM runs) FROM jobs")"
 
-# Two signals: the second aborts what is in flight. The answers take 30 s,
+# Two SIGINTs: the second aborts what is in flight. The answers take 30 s,
 # so only an abort ends this run soon.
 stop_mock
 start_mock --latency-ms 30000
 db="$WORK/abort.db"
 start_run "$db"
 wait_for "jobs recorded" rows_at_least "$db" pending 4
-kill -TERM "$PID"
-wait_for "the first signal to be heard" grep -q "SIGTERM: no new requests" "$WORK/run.err"
-kill -TERM "$PID"
+kill -INT "$PID"
+wait_for "the first signal to be heard" grep -q "SIGINT: no new requests" "$WORK/run.err"
+kill -INT "$PID"
 finish_run
 expect_eq "two signals: exit" 130 "$RC"
 expect_grep "two signals: said" "aborting the requests in flight" "$WORK/run.err"
@@ -90,15 +90,16 @@ expect_eq "aborted, resumed: exit" 0 "$RC"
 expect_eq "aborted, resumed: all ok" "60|60" "$(sql "$db" "SELECT count(*), sum(status = 'ok') FROM jobs")"
 expect_eq "aborted jobs: two attempts each" 4 "$(sql "$db" "SELECT count(*) FROM jobs WHERE attempts = 2")"
 
-# --grace: once it runs out, the requests in flight are aborted.
+# --grace, after SIGTERM: once it runs out, the requests in flight are aborted.
 stop_mock
 start_mock --latency-ms 30000
 db="$WORK/grace.db"
 start_run "$db" --grace 1
 wait_for "jobs recorded" rows_at_least "$db" pending 4
-kill -INT "$PID"
+kill -TERM "$PID"
 finish_run
 expect_eq "grace: exit" 130 "$RC"
+expect_grep "grace: SIGTERM heard" "SIGTERM: no new requests" "$WORK/run.err"
 expect_grep "grace: said" "waiting up to 1 s for the 4 in flight" "$WORK/run.err"
 expect_eq "grace: 4 attempts interrupted" 4 "$(sql "$db" "SELECT count(*) FROM attempts WHERE error_type = 'Interrupted'")"
 stop_mock
