@@ -35,6 +35,7 @@ enum retry_class retry_classify(const struct retry_policy *p, enum pool_transpor
 	case POOL_CONNECT_FAILED: /* refused, unreachable, no DNS answer: nothing was sent */
 	case POOL_TIMED_OUT:      /* may have run and been billed; still worth another try */
 	case POOL_CUT_SHORT:      /* reset or closed before the answer was whole */
+	case POOL_READER_STOPPED: /* a stream came garbled: the next one may not */
 		return RETRY_TRANSIENT;
 	case POOL_TOO_LARGE:      /* an answer past our cap will be as large again */
 	case POOL_TLS:            /* a certificate problem is configuration */
@@ -56,7 +57,10 @@ enum retry_class retry_classify(const struct retry_policy *p, enum pool_transpor
 		/* ModelTimeoutException: configurable, retried by default. */
 		return p->retry_model_timeout ? RETRY_TRANSIENT : RETRY_FINAL;
 	case 424:
-		/* ModelErrorException: configurable, final by default. */
+		/* ModelStreamErrorException broke a stream off: the service says
+		 * to retry. ModelErrorException: configurable, final by default. */
+		if (retry_is(error_type, "ModelStreamErrorException"))
+			return RETRY_TRANSIENT;
 		return p->retry_model_error ? RETRY_TRANSIENT : RETRY_FINAL;
 	case 403:
 		/* ExpiredTokenException: fresh credentials will do. Every other

@@ -259,8 +259,8 @@ static void stream_errors_classify_like_their_twins(void **state)
 	} cases[] = {
 		{ "throttling-exception", RETRY_THROTTLED },
 		{ "unmodeled-error", RETRY_TRANSIENT },
-		/* 424, as ModelErrorException: final unless the policy says otherwise. */
-		{ "model-stream-error", RETRY_FINAL },
+		/* 424, but the service says to retry a stream broken off. */
+		{ "model-stream-error", RETRY_TRANSIENT },
 	};
 	struct retry_policy p;
 	retry_policy_init(&p);

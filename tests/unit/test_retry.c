@@ -25,6 +25,7 @@ static const struct classify_case cases[] = {
 	{POOL_ANSWERED, 504, NULL, RETRY_TRANSIENT},
 	{POOL_ANSWERED, 408, "ModelTimeoutException", RETRY_TRANSIENT},
 	{POOL_ANSWERED, 424, "ModelErrorException", RETRY_FINAL},
+	{POOL_ANSWERED, 424, "ModelStreamErrorException", RETRY_TRANSIENT},
 	{POOL_ANSWERED, 400, "ValidationException", RETRY_FINAL},
 	{POOL_ANSWERED, 403, "AccessDeniedException", RETRY_FINAL},
 	{POOL_ANSWERED, 403, "InvalidSignatureException", RETRY_FINAL},
