@@ -3,7 +3,8 @@
  *
  * Turns what the pool measured and received into what the scheduler and
  * the store need: the retry class (retry.h), the parsed answer on success
- * (response.h), otherwise the error type and message, and the request id.
+ * (response.h, or stream_read.h for a streamed attempt, with its timings),
+ * otherwise the error type and message, and the request id.
  * Pure: no I/O, no clock.
  */
 #ifndef NB_ATTEMPT_H
@@ -12,6 +13,7 @@
 #include "pool.h"
 #include "response.h"
 #include "retry.h"
+#include "stream_read.h"
 
 struct attempt_outcome {
 	enum retry_class class;
@@ -22,10 +24,15 @@ struct attempt_outcome {
 	char request_id[128];   /* "" when the answer carried none */
 	long http_status;       /* 0 when no answer came */
 	double latency_ms;
+	/* Streamed attempts only; -1 otherwise or when unknown. */
+	double ttft_ms;         /* the first content delta */
+	double tokens_per_s;    /* output tokens a second after the first */
+	double gap_p50_ms, gap_max_ms; /* between content deltas */
 };
 
-void attempt_read(const struct pool_result *res, const struct retry_policy *policy,
-		  struct attempt_outcome *out);
+/* sr: the stream the attempt was read into, or NULL for Converse. */
+void attempt_read(const struct pool_result *res, struct stream_read *sr,
+		  const struct retry_policy *policy, struct attempt_outcome *out);
 void attempt_outcome_cleanup(struct attempt_outcome *o);
 
 #endif

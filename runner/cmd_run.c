@@ -50,6 +50,11 @@ static const char run_usage[] =
 	"                         then us-east-1)\n"
 	"  --concurrency N        requests in flight at most (default 32)\n"
 	"  --model ID             model for lines without modelId\n"
+	"  --stream               ConverseStream for every job (a line may say\n"
+	"                         \"stream\": true for itself); records time to first\n"
+	"                         token, output tokens/s and the gaps between chunks\n"
+	"  --idle-timeout SEC     a stream that sends nothing this long fails the\n"
+	"                         attempt, which is retried (default 60)\n"
 	"  --run-name NAME        name the run, for report --run NAME\n"
 	"  --max-attempts N       attempts per job, the first included (default 8)\n"
 	"  --rpm N                requests per minute per model, at most\n"
@@ -108,6 +113,8 @@ struct run_options {
 	bool retry_model_timeout;
 	long timeout_s;
 	long connect_timeout_s;
+	bool stream;
+	long idle_timeout_s;
 	bool progress;
 	long log_interval_s;
 	bool quiet;
@@ -152,6 +159,8 @@ enum {
 	OPT_NO_PROGRESS,
 	OPT_PROGRESS,
 	OPT_QUIET,
+	OPT_STREAM,
+	OPT_IDLE_TIMEOUT,
 	OPT_LOG_INTERVAL,
 	OPT_RESUME,
 	OPT_RETRY_FAILED,
@@ -184,6 +193,8 @@ static const struct option run_long_options[] = {
 	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
 	{"quiet", no_argument, NULL, OPT_QUIET},
+	{"stream", no_argument, NULL, OPT_STREAM},
+	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 	{"log-interval", required_argument, NULL, OPT_LOG_INTERVAL},
 	{"resume", optional_argument, NULL, OPT_RESUME},
 	{"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
@@ -219,6 +230,7 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 		.connect_timeout_s = 10,
 		.progress = isatty(STDERR_FILENO),
 		.log_interval_s = 30,
+		.idle_timeout_s = 60,
 		.max_cost_pusd = SPEND_NO_LIMIT,
 		.grace_s = 30,
 		.batch_size = 256,
@@ -305,6 +317,13 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 			break;
 		case OPT_QUIET:
 			opt->quiet = true;
+			break;
+		case OPT_STREAM:
+			opt->stream = true;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (cli_whole_number("idle-timeout", optarg, 1, 86400, &opt->idle_timeout_s) < 0)
+				return -1;
 			break;
 		case OPT_LOG_INTERVAL:
 			if (cli_whole_number("log-interval", optarg, 0, 86400, &opt->log_interval_s) < 0)
@@ -732,6 +751,8 @@ static int run_execute(const struct run_options *opt, char *const *files, int nf
 		.concurrency = (int)opt->concurrency,
 		.connect_timeout_ms = opt->connect_timeout_s * 1000,
 		.timeout_ms = opt->timeout_s * 1000,
+		.stream = opt->stream,
+		.idle_timeout_ms = opt->idle_timeout_s * 1000,
 		.rate = {
 			.rpm = (double)opt->rpm,
 			.tpm = (double)opt->tpm,

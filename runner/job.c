@@ -133,10 +133,6 @@ static int job_check_fields(const struct job *job, json_t *root, struct nb_err *
 	const json_t *stream = json_object_get(root, "stream");
 	if (stream && !json_is_boolean(stream))
 		return job_field_error(err, job, "stream", "must be true or false", stream);
-	if (json_is_true(stream))
-		return job_field_error(err, job, "stream",
-				       "ConverseStream is not supported yet; remove it or set false",
-				       NULL);
 	for (size_t i = 0; i < sizeof job_field_types / sizeof job_field_types[0]; i++) {
 		const json_t *v = json_object_get(root, job_field_types[i].name);
 		if (v && json_typeof(v) != job_field_types[i].type) {
@@ -318,6 +314,7 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 	    job_check_fields(job, root, err) < 0)
 		goto out;
 	job->body = job_strip_own_keys(text, len, &job->body_len);
+	job->stream = json_is_true(json_object_get(root, "stream"));
 	job_estimate_tokens(job, root);
 	job_hash(job);
 	ret = 0;

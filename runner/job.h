@@ -11,6 +11,7 @@
 #ifndef NB_JOB_H
 #define NB_JOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -21,6 +22,7 @@ struct job {
 	char *body;     /* owned; the Converse request: the line's own bytes
 			   for every request field, novabatch's keys cut out */
 	size_t body_len;
+	bool stream;           /* "stream": true: ConverseStream */
 	char request_hash[65]; /* SHA-256 hex of model id, NUL, body */
 	double est_input_tokens;  /* input estimate (see job.c) */
 	double max_output_tokens; /* inferenceConfig.maxTokens, or the model's default */

@@ -33,7 +33,10 @@ struct pool_xfer {
 	char error[CURL_ERROR_SIZE];
 	uint64_t start_ns;
 	pool_done_cb cb;
+	pool_chunk_cb on_chunk;
 	void *data;
+	int streaming;       /* -1 until the status is known; 1: body to on_chunk */
+	bool reader_stopped; /* on_chunk refused the stream */
 	struct pool_xfer *next_idle;            /* in the idle list */
 	struct pool_xfer *prev_busy, *next_busy; /* in the in-flight list */
 };
@@ -104,7 +107,6 @@ static enum pool_transport pool_transport_of(CURLcode code)
 	case CURLE_HTTP2:
 	case CURLE_HTTP2_STREAM:
 		return POOL_CUT_SHORT;
-	case CURLE_WRITE_ERROR: /* a write callback refused: a cap was reached */
 	case CURLE_FILESIZE_EXCEEDED:
 		return POOL_TOO_LARGE;
 	case CURLE_SSL_CONNECT_ERROR:
@@ -115,6 +117,8 @@ static enum pool_transport pool_transport_of(CURLcode code)
 		return POOL_TLS;
 	case CURLE_ABORTED_BY_CALLBACK: /* pool_abort_all */
 		return POOL_ABORTED;
+	case CURLE_WRITE_ERROR: /* a write callback refused: see pool_finish */
+		return POOL_TOO_LARGE;
 	default:
 		return POOL_OTHER;
 	}
@@ -123,7 +127,7 @@ static enum pool_transport pool_transport_of(CURLcode code)
 static void pool_finish(struct pool *p, struct pool_xfer *x, CURLcode code)
 {
 	struct pool_result res = {
-		.transport = pool_transport_of(code),
+		.transport = x->reader_stopped ? POOL_READER_STOPPED : pool_transport_of(code),
 		.transport_code = (int)code,
 		.transport_error = code == CURLE_OK ? NULL : (x->error[0] ? x->error : curl_easy_strerror(code)),
 		.body = buf_str(&x->body),
@@ -250,6 +254,17 @@ static size_t pool_body_fn(char *ptr, size_t size, size_t nmemb, void *userp)
 {
 	struct pool_xfer *x = userp;
 	size_t n = size * nmemb;
+	if (x->streaming < 0) {
+		long status = 0;
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		x->streaming = x->on_chunk && status == 200;
+	}
+	if (x->streaming) {
+		if (x->on_chunk(ptr, n, clock_mono_ns(), x->data) == 0)
+			return n;
+		x->reader_stopped = true;
+		return 0;
+	}
 	/* Returning less than n makes curl fail the transfer: the cap holds. */
 	return buf_append(&x->body, ptr, n) == 0 ? n : 0;
 }
@@ -344,22 +359,25 @@ static void pool_free_xfer(struct pool_xfer *x)
 	free(x);
 }
 
-int pool_post(struct pool *p, const char *url, char *const *headers, const char *body,
-	      size_t body_len, pool_done_cb cb, void *data, struct nb_err *err)
+int pool_post(struct pool *p, const struct pool_request *req, struct nb_err *err)
 {
 	struct pool_xfer *x = pool_take_xfer(p);
 	if (!x)
 		return err_set(err, "cannot create a curl handle");
-	for (size_t i = 0; headers[i]; i++)
-		x->headers = curl_slist_append(x->headers, headers[i]);
+	for (size_t i = 0; req->headers[i]; i++)
+		x->headers = curl_slist_append(x->headers, req->headers[i]);
 	x->error[0] = '\0';
-	x->cb = cb;
-	x->data = data;
+	x->cb = req->done;
+	x->on_chunk = req->on_chunk;
+	x->data = req->data;
+	x->streaming = -1;
+	x->reader_stopped = false;
 	CURL *e = x->easy;
+	const char *url = req->url;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, pool_body_fn);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -382,6 +400,11 @@ int pool_post(struct pool *p, const char *url, char *const *headers, const char 
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, p->cfg.connect_timeout_ms);
 	if (p->cfg.timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->cfg.timeout_ms);
+	if (req->idle_timeout_ms > 0) {
+		/* Less than a byte a second over the period: nothing came. */
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (req->idle_timeout_ms + 999) / 1000);
+	}
 	x->start_ns = clock_mono_ns();
 	CURLMcode mc = curl_multi_add_handle(p->multi, e);
 	if (mc != CURLM_OK) {

@@ -34,6 +34,7 @@ enum pool_transport {
 	POOL_TOO_LARGE,      /* the answer passed the body or header cap */
 	POOL_TLS,            /* the TLS handshake or certificate check failed */
 	POOL_ABORTED,        /* pool_abort_all ended it */
+	POOL_READER_STOPPED, /* the chunk callback refused the stream */
 	POOL_OTHER,          /* anything else curl refused */
 };
 
@@ -56,14 +57,35 @@ const char *pool_result_header(const struct pool_result *res, const char *name, 
 
 typedef void (*pool_done_cb)(const struct pool_result *res, void *data);
 
+/* Bytes of a 200 answer as they arrive, at now_ns (monotonic). Returns 0
+ * to go on, or -1 to end the exchange (POOL_READER_STOPPED). */
+typedef int (*pool_chunk_cb)(const char *bytes, size_t len, uint64_t now_ns, void *data);
+
+/* One POST. url, headers and body are the caller's: headers (a
+ * NULL-terminated list of "Name: value") are copied, body must stay alive
+ * until done runs. */
+struct pool_request {
+	const char *url;
+	char *const *headers;
+	const char *body;
+	size_t body_len;
+	/* NULL: the answer is gathered into pool_result.body. Else a 200
+	 * answer's body goes to on_chunk as it arrives, and is not gathered
+	 * (any other status still is, for its error message). */
+	pool_chunk_cb on_chunk;
+	/* 0: none. Else an exchange that receives no byte for about this long
+	 * ends POOL_TIMED_OUT (curl counts in whole seconds). */
+	long idle_timeout_ms;
+	pool_done_cb done;
+	void *data; /* for on_chunk and done */
+};
+
 int pool_new(uv_loop_t *loop, const struct pool_config *cfg, struct pool **out,
 	     struct nb_err *err);
 
-/* Starts a POST of body to url with the "Name: value" headers (a
- * NULL-terminated list, copied). body must stay alive until cb runs; cb runs
- * exactly once, from the loop, unless this call fails. */
-int pool_post(struct pool *p, const char *url, char *const *headers, const char *body,
-	      size_t body_len, pool_done_cb cb, void *data, struct nb_err *err);
+/* Starts a POST. done runs exactly once, from the loop, unless this call
+ * fails. */
+int pool_post(struct pool *p, const struct pool_request *req, struct nb_err *err);
 
 /* Requests in flight. */
 size_t pool_in_flight(const struct pool *p);

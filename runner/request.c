@@ -74,7 +74,7 @@ int request_build(struct request *req, const struct request_endpoint *ep,
 		  time_t now, struct nb_err *err)
 {
 	memset(req, 0, sizeof *req);
-	char *model_path = uri_model_path(job->model_id, "converse");
+	char *model_path = uri_model_path(job->model_id, job->stream ? "converse-stream" : "converse");
 	char *path = xasprintf("%s%s", ep->path_prefix, model_path);
 	free(model_path);
 	char amz_date[17];
@@ -113,7 +113,8 @@ int request_build(struct request *req, const struct request_endpoint *ep,
 	req->url = xasprintf("%s%s", ep->base_url, path);
 	size_t n = 0;
 	req->headers[n++] = xstrdup("Content-Type: application/json");
-	req->headers[n++] = xstrdup("Accept: application/json");
+	req->headers[n++] = xstrdup(job->stream ? "Accept: application/vnd.amazon.eventstream"
+					       : "Accept: application/json");
 	req->headers[n++] = xasprintf("X-Amz-Date: %s", amz_date);
 	if (nsigned == 4)
 		req->headers[n++] = xasprintf("X-Amz-Security-Token: %s", creds->session_token);

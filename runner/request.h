@@ -1,7 +1,8 @@
 /*
  * request: turns a job into the HTTP request Bedrock expects, signed.
  *
- * Builds the URL (endpoint + /model/{encoded id}/converse), the headers
+ * Builds the URL (endpoint + /model/{encoded id}/converse or
+ * /converse-stream), the headers
  * (Content-Type, Accept, X-Amz-Date, X-Amz-Security-Token when the
  * credentials are temporary, Authorization, X-Novabatch-Job) and signs them with SigV4 for
  * the `bedrock` signing name. Pure: the signing time and the credentials
@@ -11,6 +12,7 @@
 #ifndef NB_REQUEST_H
 #define NB_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -45,9 +47,10 @@ struct request_job {
 	const char *model_id;
 	const char *body;     /* not copied: the caller keeps it alive */
 	size_t body_len;
+	bool stream;          /* ConverseStream: /converse-stream, event-stream answers */
 };
 
-/* Builds and signs a Converse request. X-Novabatch-Job names the job for
+/* Builds and signs a Converse or ConverseStream request. X-Novabatch-Job names the job for
  * the mock's scripted plans and for proxies' logs; it is not signed.
  * Returns 0, or -1 with err set. */
 int request_build(struct request *req, const struct request_endpoint *ep,

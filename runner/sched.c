@@ -65,6 +65,8 @@ struct sched_slot {
 	char first_started_at[CLOCK_ISO_LEN];
 	char attempt_started_at[CLOCK_ISO_LEN];
 	struct request req;         /* the attempt in flight */
+	bool stream;                /* ConverseStream */
+	struct stream_read sr;      /* the streamed attempt in flight */
 	uv_timer_t backoff;
 	struct sched_slot *prev, *next; /* the queue of its state, if any */
 };
@@ -250,6 +252,7 @@ static void sched_finish_failed(struct sched *s, struct sched_slot *slot, const 
 		.latency_ms = -1,
 		.server_latency_ms = -1,
 		.ttft_ms = -1,
+		.stream = STORE_NOT_STREAMED,
 		.request_id = request_id && *request_id ? request_id : NULL,
 		.http_status = http_status,
 		.error_type = error_type,
@@ -288,7 +291,8 @@ static void sched_finish_ok(struct sched *s, struct sched_slot *slot,
 		.cache_write_tokens = ans->cache_write_tokens,
 		.latency_ms = a->latency_ms,
 		.server_latency_ms = ans->server_latency_ms,
-		.ttft_ms = -1,
+		.ttft_ms = a->ttft_ms,
+		.stream = {a->tokens_per_s, a->gap_p50_ms, a->gap_max_ms},
 		.request_id = a->request_id[0] ? a->request_id : NULL,
 		.http_status = a->http_status,
 		.started_at = slot->first_started_at,
@@ -331,7 +335,8 @@ static void sched_record_attempt(struct sched *s, struct sched_slot *slot,
 		.started_at = slot->attempt_started_at,
 		.delay_ms = slot->delay_ms,
 		.latency_ms = a->latency_ms,
-		.ttft_ms = -1,
+		.ttft_ms = a->ttft_ms,
+		.stream = {a->tokens_per_s, a->gap_p50_ms, a->gap_max_ms},
 		.http_status = a->http_status,
 		.transport_error = a->transport_error,
 		.error_type = a->error_type[0] ? a->error_type : NULL,
@@ -378,8 +383,10 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 	struct sched *s = slot->s;
 	struct sched_model *m = slot->model;
 	struct attempt_outcome a;
-	attempt_read(res, &s->cfg->retry, &a);
+	attempt_read(res, slot->stream ? &slot->sr : NULL, &s->cfg->retry, &a);
 	request_cleanup(&slot->req);
+	if (slot->stream)
+		stream_read_cleanup(&slot->sr);
 	sched_record_attempt(s, slot, &a);
 
 	/* Tokens the attempt used: the answer's usage; none for an error
@@ -426,19 +433,49 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 	sched_maybe_finish(s);
 }
 
+/* Bytes of a 200 stream: decoded and timed as they come. */
+static int sched_chunk_cb(const char *bytes, size_t len, uint64_t now_ns, void *data)
+{
+	struct sched_slot *slot = data;
+	return stream_read_feed(&slot->sr, bytes, len, now_ns);
+}
+
+/* Hands the signed request to the pool; a stream is read as it comes. */
+static int sched_post(struct sched *s, struct sched_slot *slot, struct nb_err *err)
+{
+	struct pool_request pr = {
+		.url = slot->req.url,
+		.headers = slot->req.headers,
+		.body = slot->job.body,
+		.body_len = slot->job.body_len,
+		.done = sched_done_cb,
+		.data = slot,
+	};
+	if (slot->stream) {
+		stream_read_init(&slot->sr);
+		pr.on_chunk = sched_chunk_cb;
+		pr.idle_timeout_ms = s->cfg->idle_timeout_ms;
+	}
+	if (pool_post(s->pool, &pr, err) < 0) {
+		if (slot->stream)
+			stream_read_cleanup(&slot->sr);
+		return -1;
+	}
+	return 0;
+}
+
 /* Signs and sends the next attempt of a ready job. */
 static void sched_send(struct sched *s, struct sched_slot *slot, double now_ms)
 {
 	struct request_job rj = {slot->job.id, slot->job.model_id, slot->job.body,
-				 slot->job.body_len};
+				 slot->job.body_len, slot->stream};
 	struct nb_err err;
 	clock_utc_iso(slot->attempt_started_at);
 	if (!slot->first_started_at[0])
 		memcpy(slot->first_started_at, slot->attempt_started_at, CLOCK_ISO_LEN);
 	if (request_build(&slot->req, s->cfg->endpoint, &rj, &s->cfg->creds, clock_utc_seconds(),
 			  &err) < 0 ||
-	    pool_post(s->pool, slot->req.url, slot->req.headers, slot->job.body,
-		      slot->job.body_len, sched_done_cb, slot, &err) < 0) {
+	    sched_post(s, slot, &err) < 0) {
 		/* Nothing was sent; the job fails with the reason. */
 		request_cleanup(&slot->req);
 		sched_finish_failed(s, slot, "RequestError", err.msg, 0, NULL);
@@ -628,6 +665,7 @@ static void sched_hold_job(struct sched *s, struct job *job)
 	memset(job, 0, sizeof *job);
 	slot->rowid = rowid;
 	slot->attempt_base = attempt_base;
+	slot->stream = s->cfg->stream || slot->job.stream;
 	uv_timer_init(&s->loop, &slot->backoff);
 	slot->backoff.data = slot;
 	s->held++;

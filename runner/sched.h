@@ -63,6 +63,8 @@ struct sched_config {
 	int concurrency;           /* requests in flight at most */
 	long connect_timeout_ms;
 	long timeout_ms;           /* per attempt */
+	bool stream;               /* ConverseStream for every job */
+	long idle_timeout_ms;      /* a stream without a byte this long fails */
 	struct retry_policy retry;
 	struct ratelimit_config rate; /* per model */
 	const struct request_endpoint *endpoint;

@@ -15,6 +15,13 @@ static const char *const store_migrations[] = {
 	/* 2: run sessions, for --resume. */
 	"ALTER TABLE runs ADD COLUMN sessions INTEGER NOT NULL DEFAULT 1;"
 	"ALTER TABLE jobs ADD COLUMN session INTEGER NOT NULL DEFAULT 1;",
+	/* 3: stream timings. */
+	"ALTER TABLE jobs ADD COLUMN output_tokens_per_s REAL;"
+	"ALTER TABLE jobs ADD COLUMN chunk_gap_p50_ms REAL;"
+	"ALTER TABLE jobs ADD COLUMN chunk_gap_max_ms REAL;"
+	"ALTER TABLE attempts ADD COLUMN output_tokens_per_s REAL;"
+	"ALTER TABLE attempts ADD COLUMN chunk_gap_p50_ms REAL;"
+	"ALTER TABLE attempts ADD COLUMN chunk_gap_max_ms REAL;",
 };
 #define STORE_VERSION (1 + (int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -23,7 +30,8 @@ static const char *const store_migrations[] = {
 	" output_text = NULL, content = NULL, stop_reason = NULL, input_tokens = NULL,"      \
 	" output_tokens = NULL, total_tokens = NULL, cache_read_tokens = NULL,"              \
 	" cache_write_tokens = NULL, latency_ms = NULL, server_latency_ms = NULL,"           \
-	" ttft_ms = NULL, request_id = NULL, http_status = NULL"
+	" ttft_ms = NULL, output_tokens_per_s = NULL, chunk_gap_p50_ms = NULL,"                \
+	" chunk_gap_max_ms = NULL, request_id = NULL, http_status = NULL"
 
 enum store_stmt {
 	STMT_RUN_BEGIN,
@@ -76,14 +84,16 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
 		" ON CONFLICT (run_id, job_id, model_id) DO NOTHING",
 	[STMT_ATTEMPT] =
 		"INSERT INTO attempts (job_rowid, number, started_at, delay_ms, latency_ms,"
-		" ttft_ms, http_status, transport_error, error_type, error_message, request_id)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+		" ttft_ms, http_status, transport_error, error_type, error_message, request_id,"
+		" output_tokens_per_s, chunk_gap_p50_ms, chunk_gap_max_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[STMT_JOB_FINISH] =
 		"UPDATE jobs SET status = ?2, attempts = ?3, output_text = ?4, content = ?5,"
 		" stop_reason = ?6, input_tokens = ?7, output_tokens = ?8, total_tokens = ?9,"
 		" cache_read_tokens = ?10, cache_write_tokens = ?11, latency_ms = ?12,"
 		" server_latency_ms = ?13, ttft_ms = ?14, request_id = ?15, http_status = ?16,"
-		" error_type = ?17, error_message = ?18, started_at = ?19, finished_at = ?20"
+		" error_type = ?17, error_message = ?18, started_at = ?19, finished_at = ?20,"
+		" output_tokens_per_s = ?21, chunk_gap_p50_ms = ?22, chunk_gap_max_ms = ?23"
 		" WHERE id = ?1",
 };
 
@@ -449,6 +459,9 @@ int store_attempt_add(struct store *st, int64_t job_rowid, const struct store_at
 	bind_text(s, 9, a->error_type);
 	bind_text(s, 10, a->error_message);
 	bind_text(s, 11, a->request_id);
+	bind_ms(s, 12, a->stream.tokens_per_s);
+	bind_ms(s, 13, a->stream.gap_p50_ms);
+	bind_ms(s, 14, a->stream.gap_max_ms);
 	if (store_begin_write(st, err) < 0 || store_step(st, s, "add attempt", err) < 0)
 		return -1;
 	return store_end_write(st, err);
@@ -478,6 +491,9 @@ int store_job_finish(struct store *st, int64_t job_rowid, const struct store_job
 	bind_text(s, 18, o->error_message);
 	bind_text(s, 19, o->started_at);
 	bind_text(s, 20, o->finished_at);
+	bind_ms(s, 21, o->stream.tokens_per_s);
+	bind_ms(s, 22, o->stream.gap_p50_ms);
+	bind_ms(s, 23, o->stream.gap_max_ms);
 	if (store_begin_write(st, err) < 0 || store_step(st, s, "finish job", err) < 0)
 		return -1;
 	return store_end_write(st, err);

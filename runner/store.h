@@ -89,6 +89,14 @@ int store_job_restart(struct store *st, int64_t job_rowid, const struct store_jo
 int store_job_invalid(struct store *st, const struct store_job_key *key, const char *message,
 		      struct nb_err *err);
 
+/* How a streamed answer came; every value < 0 when not streamed or unknown. */
+struct store_stream_timing {
+	double tokens_per_s;
+	double gap_p50_ms, gap_max_ms;
+};
+
+#define STORE_NOT_STREAMED ((struct store_stream_timing){-1, -1, -1})
+
 /* One HTTP attempt, as measured. Strings may be NULL. */
 struct store_attempt {
 	int number;
@@ -96,6 +104,7 @@ struct store_attempt {
 	double delay_ms;
 	double latency_ms;
 	double ttft_ms;          /* < 0 when not streamed */
+	struct store_stream_timing stream;
 	long http_status;        /* 0 when no answer came */
 	const char *transport_error;
 	const char *error_type;
@@ -118,6 +127,7 @@ struct store_job_outcome {
 	double latency_ms;
 	int64_t server_latency_ms; /* < 0 when absent */
 	double ttft_ms;            /* < 0 when not streamed */
+	struct store_stream_timing stream;
 	const char *request_id;
 	long http_status;
 	const char *error_type;

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
 );
 -- A new database starts at the latest version; store.c migrates older ones.
 INSERT INTO schema_version (version)
-    SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+    SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 
 -- One row per `novabatch run`. Options that matter are kept; secrets never.
 CREATE TABLE IF NOT EXISTS runs (
@@ -56,7 +56,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     cache_write_tokens INTEGER,
     latency_ms         REAL,           -- client latency of the final attempt
     server_latency_ms  INTEGER,        -- metrics.latencyMs of the answer
-    ttft_ms            REAL,           -- streamed jobs only
+    ttft_ms            REAL,           -- streamed jobs only: the first content delta
+    output_tokens_per_s REAL,          -- streamed: (output tokens - 1) / (latency - ttft)
+    chunk_gap_p50_ms   REAL,           -- streamed: median time between content deltas
+    chunk_gap_max_ms   REAL,           -- streamed: longest time between content deltas
     request_id         TEXT,           -- x-amzn-RequestId of the final attempt
     http_status        INTEGER,
     error_type         TEXT,
@@ -77,6 +80,9 @@ CREATE TABLE IF NOT EXISTS attempts (
     delay_ms      REAL NOT NULL DEFAULT 0, -- the wait that preceded it
     latency_ms    REAL,
     ttft_ms       REAL,
+    output_tokens_per_s REAL,
+    chunk_gap_p50_ms REAL,
+    chunk_gap_max_ms REAL,
     http_status   INTEGER,           -- 0 when no answer came
     transport_error TEXT,            -- curl's message when the exchange failed
     error_type    TEXT,

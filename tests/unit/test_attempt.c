@@ -32,7 +32,7 @@ static void reads_a_success(void **state)
 					"[{\"text\":\"hi\"}]}},\"stopReason\":\"end_turn\","
 					"\"usage\":{\"inputTokens\":3,\"outputTokens\":1,\"totalTokens\":4}}");
 	struct attempt_outcome a;
-	attempt_read(&r, &policy, &a);
+	attempt_read(&r, NULL, &policy, &a);
 	assert_int_equal(a.class, RETRY_SUCCESS);
 	assert_string_equal(a.request_id, "rid-1");
 	assert_string_equal(a.answer.output_text, "hi");
@@ -51,7 +51,7 @@ static void reads_a_throttle(void **state)
 		"x-amzn-RequestId: rid-2\r\n\r\n",
 		"{\"message\":\"Too many requests, please wait before trying again.\"}");
 	struct attempt_outcome a;
-	attempt_read(&r, &policy, &a);
+	attempt_read(&r, NULL, &policy, &a);
 	assert_int_equal(a.class, RETRY_THROTTLED);
 	assert_string_equal(a.error_type, "ThrottlingException");
 	assert_string_equal(a.error_message, "Too many requests, please wait before trying again.");
@@ -64,7 +64,7 @@ static void reads_a_garbled_success_as_transient(void **state)
 	(void)state;
 	struct pool_result r = answered(200, "", "{\"output\":");
 	struct attempt_outcome a;
-	attempt_read(&r, &policy, &a);
+	attempt_read(&r, NULL, &policy, &a);
 	assert_int_equal(a.class, RETRY_TRANSIENT);
 	assert_string_equal(a.error_type, "MalformedResponse");
 	attempt_outcome_cleanup(&a);
@@ -81,7 +81,7 @@ static void reads_a_connection_cut_short(void **state)
 		.headers = "",
 	};
 	struct attempt_outcome a;
-	attempt_read(&r, &policy, &a);
+	attempt_read(&r, NULL, &policy, &a);
 	assert_int_equal(a.class, RETRY_TRANSIENT);
 	assert_string_equal(a.error_type, "ConnectionCutShort");
 	assert_string_equal(a.error_message, "transfer closed with 120 bytes remaining to read");

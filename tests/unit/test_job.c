@@ -48,6 +48,21 @@ static void passes_request_fields_through_untouched(void **state)
 			    "\"futureField\":{\"x\":[1,2]}}");
 	assert_int_equal(job.body_len, strlen(job.body));
 	assert_int_equal(strlen(job.request_hash), 64);
+	assert_false(job.stream);
+	job_cleanup(&job);
+}
+
+static void stream_true_asks_for_converse_stream(void **state)
+{
+	(void)state;
+	struct job job;
+	struct nb_err err;
+	const char *line = "{\"modelId\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+			   "\"content\":[{\"text\":\"hi\"}]}]}";
+	assert_int_equal(parse(&job, line, NULL, &err), 0);
+	assert_true(job.stream);
+	/* The flag is novabatch's: the request body does not carry it. */
+	assert_string_equal(job.body, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"hi\"}]}]}");
 	job_cleanup(&job);
 }
 
@@ -193,6 +208,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(passes_request_fields_through_untouched),
+		cmocka_unit_test(stream_true_asks_for_converse_stream),
 		cmocka_unit_test(strips_own_keys_wherever_they_stand),
 		cmocka_unit_test(defaults_id_to_file_and_line_and_model_to_option),
 		cmocka_unit_test(hash_depends_on_model_and_body),

@@ -2,6 +2,7 @@
  * Bedrock vectors in shared/testdata/sigv4/bedrock-converse-example. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -40,14 +41,15 @@ static const char *find_header(const struct request *req, const char *prefix)
 	return NULL;
 }
 
-static void build(struct request *req, const char *url, const char *token)
+static void build(struct request *req, const char *url, const char *token, bool stream)
 {
 	struct request_endpoint ep;
 	struct nb_err err;
 	assert_int_equal(request_endpoint_init(&ep, url, "us-east-1", &err), 0);
 	struct sigv4_credentials creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
 					  token};
-	struct request_job job = {"job 1/ü", "us.amazon.nova-lite-v1:0", body, strlen(body)};
+	struct request_job job = {"job 1/ü", "us.amazon.nova-lite-v1:0", body, strlen(body),
+				  stream};
 	assert_int_equal(request_build(req, &ep, &job, &creds, vector_time, &err), 0);
 	request_endpoint_cleanup(&ep);
 }
@@ -56,7 +58,7 @@ static void signs_like_the_bedrock_vector(void **state)
 {
 	(void)state;
 	struct request req;
-	build(&req, "https://bedrock-runtime.us-east-1.amazonaws.com", NULL);
+	build(&req, "https://bedrock-runtime.us-east-1.amazonaws.com", NULL, false);
 	assert_string_equal(req.url, "https://bedrock-runtime.us-east-1.amazonaws.com"
 				     "/model/us.amazon.nova-lite-v1%3A0/converse");
 	assert_string_equal(find_header(&req, "Authorization: "),
@@ -65,6 +67,19 @@ static void signs_like_the_bedrock_vector(void **state)
 	assert_null(find_header(&req, "X-Amz-Security-Token: "));
 	assert_string_equal(find_header(&req, "Content-Type: "), "application/json");
 	assert_string_equal(find_header(&req, "X-Novabatch-Job: "), "job%201%2F%C3%BC");
+	request_cleanup(&req);
+}
+
+static void signs_a_stream_like_the_bedrock_vector(void **state)
+{
+	(void)state;
+	struct request req;
+	build(&req, "https://bedrock-runtime.us-east-1.amazonaws.com", NULL, true);
+	assert_string_equal(req.url, "https://bedrock-runtime.us-east-1.amazonaws.com"
+				     "/model/us.amazon.nova-lite-v1%3A0/converse-stream");
+	assert_string_equal(find_header(&req, "Authorization: "),
+			    read_vector(VECTORS "/converse-stream/authorization.txt"));
+	assert_string_equal(find_header(&req, "Accept: "), "application/vnd.amazon.eventstream");
 	request_cleanup(&req);
 }
 
@@ -84,7 +99,7 @@ static void signs_and_sends_a_session_token(void **state)
 	*strchr(tok, '"') = '\0';
 
 	struct request req;
-	build(&req, "https://bedrock-runtime.us-east-1.amazonaws.com/", tok);
+	build(&req, "https://bedrock-runtime.us-east-1.amazonaws.com/", tok, false);
 	assert_string_equal(find_header(&req, "Authorization: "),
 			    read_vector(VECTORS "/converse-session-token/authorization.txt"));
 	assert_string_equal(find_header(&req, "X-Amz-Security-Token: "), tok);
@@ -126,6 +141,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(signs_like_the_bedrock_vector),
+		cmocka_unit_test(signs_a_stream_like_the_bedrock_vector),
 		cmocka_unit_test(signs_and_sends_a_session_token),
 		cmocka_unit_test(keeps_port_and_prefix_of_a_local_endpoint),
 		cmocka_unit_test(refuses_a_bad_endpoint),

@@ -78,13 +78,13 @@ static void a_later_session_takes_over_the_row_once(void **state)
 	/* In the same session, the id is taken. */
 	assert_int_equal(store_job_begin(f->st, &k1, "h1", &again, &prior, &err), STORE_DUPLICATE);
 	struct store_attempt a = {.number = 1, .started_at = "t", .latency_ms = 5, .ttft_ms = -1,
-				  .http_status = 200};
+				  .stream = STORE_NOT_STREAMED, .http_status = 200};
 	assert_int_equal(store_attempt_add(f->st, rowid, &a, &err), 0);
 	struct store_job_outcome o = {
 		.status = "ok", .attempts = 1, .output_text = "hi", .input_tokens = 3,
 		.output_tokens = 4, .total_tokens = 7, .cache_read_tokens = -1,
 		.cache_write_tokens = -1, .latency_ms = 5, .server_latency_ms = -1, .ttft_ms = -1,
-		.http_status = 200,
+		.stream = STORE_NOT_STREAMED, .http_status = 200,
 	};
 	assert_int_equal(store_job_finish(f->st, rowid, &o, &err), 0);
 
@@ -133,21 +133,28 @@ static void an_invalid_line_replaces_a_row_from_an_earlier_session(void **state)
 	assert_int_equal(query_int(f->st, "SELECT count(*) FROM jobs"), 1);
 }
 
-static void a_database_from_before_sessions_is_migrated(void **state)
+static void a_database_of_version_1_is_migrated(void **state)
 {
 	struct fixture *f = *state;
-	/* Make the file what version 1 wrote: no session columns. */
+	/* Make the file what version 1 wrote: no sessions, no stream timings. */
 	assert_int_equal(sqlite3_exec(store_db(f->st),
 				      "ALTER TABLE jobs DROP COLUMN session;"
 				      "ALTER TABLE runs DROP COLUMN sessions;"
+				      "ALTER TABLE jobs DROP COLUMN output_tokens_per_s;"
+				      "ALTER TABLE jobs DROP COLUMN chunk_gap_p50_ms;"
+				      "ALTER TABLE jobs DROP COLUMN chunk_gap_max_ms;"
+				      "ALTER TABLE attempts DROP COLUMN output_tokens_per_s;"
+				      "ALTER TABLE attempts DROP COLUMN chunk_gap_p50_ms;"
+				      "ALTER TABLE attempts DROP COLUMN chunk_gap_max_ms;"
 				      "UPDATE schema_version SET version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	store_free(f->st);
 	struct nb_err err;
 	assert_int_equal(store_open(f->path, false, &f->st, &err), 0);
-	assert_int_equal(query_int(f->st, "SELECT version FROM schema_version"), 2);
+	assert_int_equal(query_int(f->st, "SELECT version FROM schema_version"), 3);
 	assert_int_equal(query_int(f->st, "SELECT sessions FROM runs"), 1);
+	assert_int_equal(query_int(f->st, "SELECT count(chunk_gap_max_ms) FROM attempts"), 0);
 	/* A database from a newer novabatch is refused, with the reason. */
 	assert_int_equal(sqlite3_exec(store_db(f->st), "UPDATE schema_version SET version = 99",
 				      NULL, NULL, NULL),
@@ -167,7 +174,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(an_invalid_line_replaces_a_row_from_an_earlier_session,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(a_database_from_before_sessions_is_migrated, setup,
+		cmocka_unit_test_setup_teardown(a_database_of_version_1_is_migrated, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
