@@ -25,24 +25,9 @@
 #include "eventstream.h"
 #include "retry.h"
 #include "xalloc.h"
+#include "testdata.h"
 
 #define BEDROCK_DATA NB_TESTDATA "/eventstream/bedrock-synthetic"
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("missing test vector %s", path);
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return (unsigned char *)buf_steal(&b);
-}
 
 struct run {
 	struct converse_stream *cs;
@@ -134,7 +119,7 @@ static json_t *assemble_file(const char *name)
 	char path[512];
 	size_t len;
 	snprintf(path, sizeof path, BEDROCK_DATA "/converse-stream-%s.bin", name);
-	unsigned char *data = slurp(path, &len);
+	unsigned char *data = testdata_need(path, &len);
 	json_t *o = assemble_every_way(data, len);
 	free(data);
 	return o;

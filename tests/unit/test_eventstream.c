@@ -25,25 +25,9 @@
 #include "buf.h"
 #include "eventstream.h"
 #include "xalloc.h"
+#include "testdata.h"
 
 #define ES_DATA NB_TESTDATA "/eventstream"
-
-/* Reads a whole file; fails the test when it is missing. */
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		fail_msg("missing test vector %s", path);
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return (unsigned char *)buf_steal(&b);
-}
 
 static json_t *load_json(const char *path)
 {
@@ -171,7 +155,7 @@ static void aws_sdk_go_positive_vectors_decode_to_their_expectations(void **stat
 		char path[512], error[NB_ERR_MAX];
 		size_t len;
 		snprintf(path, sizeof path, ES_DATA "/aws-sdk-go/encoded/positive/%s", aws_positive[i]);
-		unsigned char *data = slurp(path, &len);
+		unsigned char *data = testdata_need(path, &len);
 		json_t *frames = decode_every_way(data, len, error, sizeof error);
 		if (error[0])
 			fail_msg("%s: %s", aws_positive[i], error);
@@ -199,11 +183,11 @@ static void aws_sdk_go_negative_vectors_are_rejected_with_their_message(void **s
 		char path[512], error[NB_ERR_MAX];
 		size_t len, wlen;
 		snprintf(path, sizeof path, ES_DATA "/aws-sdk-go/encoded/negative/%s", aws_negative[i]);
-		unsigned char *data = slurp(path, &len);
+		unsigned char *data = testdata_need(path, &len);
 		json_t *frames = decode_every_way(data, len, error, sizeof error);
 		assert_int_equal(json_array_size(frames), 0);
 		snprintf(path, sizeof path, ES_DATA "/aws-sdk-go/decoded/negative/%s", aws_negative[i]);
-		char *want = (char *)slurp(path, &wlen);
+		char *want = (char *)testdata_need(path, &wlen);
 		while (wlen && (want[wlen - 1] == '\n' || want[wlen - 1] == '\r'))
 			want[--wlen] = '\0';
 		if (!strcasestr(error, want))
@@ -255,7 +239,7 @@ static void smithy_valid_messages_decode(void **state)
 		char path[512], error[NB_ERR_MAX];
 		size_t len;
 		snprintf(path, sizeof path, ES_DATA "/smithy-rs/%s", cases[i].file);
-		unsigned char *data = slurp(path, &len);
+		unsigned char *data = testdata_need(path, &len);
 		buf_append(&all, data, len);
 		json_t *frames = decode_every_way(data, len, error, sizeof error);
 		if (error[0])
@@ -308,7 +292,7 @@ static void smithy_invalid_messages_are_rejected(void **state)
 		char path[512], error[NB_ERR_MAX];
 		size_t len;
 		snprintf(path, sizeof path, ES_DATA "/smithy-rs/%s", cases[i].file);
-		unsigned char *data = slurp(path, &len);
+		unsigned char *data = testdata_need(path, &len);
 		json_t *frames = decode_every_way(data, len, error, sizeof error);
 		assert_int_equal(json_array_size(frames), 0);
 		if (strncmp(error, cases[i].error, strlen(cases[i].error)) != 0)
@@ -329,7 +313,7 @@ static void bedrock_streams_decode_to_their_expectations(void **state)
 		size_t len;
 		snprintf(path, sizeof path, ES_DATA "/bedrock-synthetic/converse-stream-%s.bin",
 			 names[i]);
-		unsigned char *data = slurp(path, &len);
+		unsigned char *data = testdata_need(path, &len);
 		json_t *frames = decode_every_way(data, len, error, sizeof error);
 		if (error[0])
 			fail_msg("%s: %s", names[i], error);
@@ -487,7 +471,7 @@ static void a_cut_stream_is_pending(void **state)
 {
 	(void)state;
 	size_t len;
-	unsigned char *data = slurp(ES_DATA "/smithy-rs/valid_no_headers", &len);
+	unsigned char *data = testdata_need(ES_DATA "/smithy-rs/valid_no_headers", &len);
 	struct eventstream_decoder d;
 	struct nb_err err;
 	json_t *frames = json_array();
@@ -571,7 +555,7 @@ static void the_encoder_reproduces_every_valid_vector(void **state)
 		char path[512];
 		size_t len;
 		snprintf(path, sizeof path, ES_DATA "/%s", files[i]);
-		unsigned char *data = slurp(path, &len);
+		unsigned char *data = testdata_need(path, &len);
 		struct eventstream_decoder d;
 		struct nb_err err;
 		struct buf out;

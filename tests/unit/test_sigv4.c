@@ -28,6 +28,7 @@
 #include "sigv4.h"
 #include "uri.h"
 #include "xalloc.h"
+#include "testdata.h"
 
 #define SIGV4_DATA NB_TESTDATA "/sigv4"
 
@@ -80,29 +81,11 @@ static char *path_join(const char *a, const char *b)
 	return xasprintf("%s/%s", a, b);
 }
 
-/* Reads a whole file; NULL when missing. len may be NULL. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-	buf_init(&b, 0);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	if (len)
-		*len = b.len;
-	return buf_steal(&b);
-}
-
 /* Expectation files carry no trailing newline (README); tolerate one. */
 static char *slurp_expected(const char *dir, const char *file)
 {
 	char *path = path_join(dir, file);
-	char *s = slurp(path, NULL);
+	char *s = testdata_read(path, NULL);
 	if (!s)
 		fail_msg("missing expectation file %s", path);
 	free(path);
@@ -461,7 +444,7 @@ static void read_aws4_inputs(const struct vcase *vc, struct vinput *in, const ch
 	char *file = xasprintf("%s.sreq", base);
 	char *path = path_join(vc->dir, file);
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = testdata_read(path, &len);
 	assert_non_null(text);
 	struct raw_request sreq;
 	parse_request(&sreq, text, len);
@@ -479,7 +462,7 @@ static char *authz_from_signed_request(const char *dir, const char *file)
 {
 	char *path = path_join(dir, file);
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = testdata_read(path, &len);
 	assert_non_null(text);
 	struct raw_request r;
 	parse_request(&r, text, len);
@@ -666,7 +649,7 @@ static void test_vector(void **state)
 	char *file = vc->suite == SUITE_AWS4 ? xasprintf("%s.req", base) : xstrdup("request.txt");
 	char *path = path_join(vc->dir, file);
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text = testdata_read(path, &len);
 	assert_non_null(text);
 	struct raw_request r;
 	parse_request(&r, text, len);
