@@ -118,7 +118,7 @@ expect_usage "--fail-first -1" "error: --fail-first: '-1' is not a whole number 
 expect_usage "missing plan" "mock: --plan: cannot read $WORK/none.json: No such file or directory" \
 	--plan "$WORK/none.json"
 printf '{"job-1": [429, 503, 200],\n "job-2": [429, 302]}\n' >"$WORK/bad-plan.json"
-expect_usage "bad plan" "mock: --plan: $WORK/bad-plan.json: job \"job-2\", entry 2: 302 is not an answer the mock knows; use 200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\" or \"403-expired\"" \
+expect_usage "bad plan" "mock: --plan: $WORK/bad-plan.json: job \"job-2\", entry 2: 302 is not an answer the mock knows; use 200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", \"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or \"cut\"" \
 	--plan "$WORK/bad-plan.json"
 printf '{"job-1": [429,]}' >"$WORK/bad-plan.json"
 expect_usage "plan not JSON" "mock: --plan: $WORK/bad-plan.json: line 1, column 16: unexpected token near ']'" \
