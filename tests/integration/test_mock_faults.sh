@@ -109,8 +109,10 @@ done
 expect_usage "--throttle 1.5" "error: --throttle: '1.5' is not a probability from 0 to 1 (like 0.3)" \
 	--throttle 1.5
 expect_usage "--reset nan" "error: --reset: 'nan' is not a probability" --reset nan
-expect_usage "sum over 1" "mock: --throttle, --error500, --error503, --timeout408 and --reset add up to 1.1; their sum must be at most 1" \
+expect_usage "sum over 1" "mock: --throttle, --error500, --error503, --timeout408, --reset, --stream-error, --corrupt and --cut add up to 1.1; their sum must be at most 1" \
 	--throttle 0.6 --error500 0.3 --reset 0.2
+expect_usage "sum over 1 with stream faults" "add up to 1.2; their sum must be at most 1" \
+	--throttle 0.5 --stream-error 0.3 --corrupt 0.2 --cut 0.2
 expect_usage "--burst alone" "mock: --burst sizes the --rpm bucket: give --rpm too" --burst 5
 expect_usage "--rpm 0" "error: --rpm: '0' is not a whole number from 1 to 100000000" --rpm 0
 expect_usage "--fail-first -1" "error: --fail-first: '-1' is not a whole number from 0 to 1000000" \
