@@ -23,16 +23,22 @@
 #define CMD_MOCK_DEFAULT_PORT 8080
 #define CMD_MOCK_MAX_LATENCY_MS 600000 /* ten minutes */
 #define CMD_MOCK_MAX_FAIL_FIRST 1000000
+#define CMD_MOCK_MAX_CHUNKS 100000
 
 static const char cmd_mock_usage[] =
-	"usage: novabatch mock [--port N] [--latency-ms N] [--log FILE] [fault options]\n"
+	"usage: novabatch mock [--port N] [--latency-ms N] [--log FILE] [stream options]\n"
+	"                      [fault options]\n"
 	"\n"
 	"Serves a local Bedrock-compatible endpoint on 127.0.0.1 for tests, demos and\n"
 	"benchmarks. POST /model/{modelId}/converse answers with a deterministic\n"
-	"Converse response (see runner/mock_reply.h for its token rule). Every request\n"
-	"must be SigV4-signed (signing name \"bedrock\", any region) with the key pair\n"
-	"in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and carry AWS_SESSION_TOKEN\n"
-	"as X-Amz-Security-Token when that is set; any test values will do.\n"
+	"Converse response (see runner/mock_reply.h for its token rule);\n"
+	"POST /model/{modelId}/converse-stream answers the same request with the same\n"
+	"text, stop reason and usage as a ConverseStream event stream (200,\n"
+	"application/vnd.amazon.eventstream: messageStart, the text in contentBlockDelta\n"
+	"events, contentBlockStop, messageStop, metadata). Every request must be\n"
+	"SigV4-signed (signing name \"bedrock\", any region) with the key pair in\n"
+	"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and carry AWS_SESSION_TOKEN as\n"
+	"X-Amz-Security-Token when that is set; any test values will do.\n"
 	"\n"
 	"Prints \"LISTENING <port>\" on stdout once it accepts connections, then\n"
 	"serves until SIGINT or SIGTERM. Point `novabatch run` at it with\n"
@@ -46,8 +52,19 @@ static const char cmd_mock_usage[] =
 	"                   status, error_type, model_id, input_tokens, output_tokens,\n"
 	"                   job_id (from X-Novabatch-Job), fault (the step that chose\n"
 	"                   the answer: plan, fail-first, quota-rpm, quota-tpm or\n"
-	"                   random) and \"reset\": true for an answer cut short\n"
+	"                   random), \"reset\": true for an answer cut short, \"stream\":\n"
+	"                   true for a converse-stream request, and stream_fault\n"
+	"                   (stream-error, stream-throttle, corrupt or cut) for a stream\n"
+	"                   broken on purpose, with fault saying which step chose it\n"
 	"  --help           show this help\n"
+	"\n"
+	"stream options (converse-stream only):\n"
+	"  --chunks N       send the text in N contentBlockDelta events (default 4;\n"
+	"                   fewer when the text has fewer characters)\n"
+	"  --chunk-delay-ms N\n"
+	"                   pause N milliseconds before each frame after the first\n"
+	"                   (default 0); --latency-ms comes before the first, so the\n"
+	"                   first text arrives no sooner than that\n"
 	"\n"
 	"fault options (all off by default; P is a probability from 0 to 1):\n"
 	"  --plan FILE      a JSON object mapping job ids to lists of answers, like\n"
@@ -60,8 +77,13 @@ static const char cmd_mock_usage[] =
 	"                   ModelTimeoutException, 424 ModelErrorException, 429\n"
 	"                   ThrottlingException, 500 InternalServerException, 503\n"
 	"                   ServiceUnavailableException, \"reset\" (as --reset),\n"
-	"                   \"429-not-ready\" (429 ModelNotReadyException) and\n"
-	"                   \"403-expired\" (403 ExpiredTokenException)\n"
+	"                   \"429-not-ready\" (429 ModelNotReadyException),\n"
+	"                   \"403-expired\" (403 ExpiredTokenException), and for\n"
+	"                   converse-stream \"stream-error\" (as --stream-error),\n"
+	"                   \"stream-throttle\" (a throttlingException frame where\n"
+	"                   --stream-error puts its own), \"corrupt\" (as --corrupt)\n"
+	"                   and \"cut\" (as --cut); to a plain converse request\n"
+	"                   these four are the normal answer\n"
 	"  --fail-first K   answer the first K attempts of each distinct request (same\n"
 	"                   model id, same body bytes) with 429 ThrottlingException;\n"
 	"                   1048576 distinct requests are counted, later ones pass\n"
@@ -80,6 +102,13 @@ static const char cmd_mock_usage[] =
 	"  --error503 P     answer 503 ServiceUnavailableException\n"
 	"  --timeout408 P   answer 408 ModelTimeoutException\n"
 	"  --reset P        send a 200 and drop the connection after half its body\n"
+	"                   (a stream: half its bytes, most often inside a frame)\n"
+	"  --stream-error P after messageStart and half the text deltas, end the\n"
+	"                   stream with a modelStreamErrorException exception frame\n"
+	"  --corrupt P      flip a bit in the payload of the frame half-way through\n"
+	"                   the stream, so that its CRC fails; the rest follows\n"
+	"  --cut P          close the connection after half the frames, between two\n"
+	"                   frames: no messageStop, no metadata\n"
 	"  --seed S         names the random sequence (default 0): the Nth request to\n"
 	"                   reach the draw gets its Nth value, so the same arrival\n"
 	"                   order gets the same faults\n"
@@ -87,8 +116,13 @@ static const char cmd_mock_usage[] =
 	"A request is answered by the first step that applies: its size, signature\n"
 	"and route (400, 403, 404 as the service does), --plan, --fail-first, the\n"
 	"request's own checks (400 ValidationException), --rpm and --tpm, then one\n"
-	"uniform draw against --throttle, --error500, --error503, --timeout408 and\n"
-	"--reset in that order (their sum is at most 1), else the normal answer.\n";
+	"uniform draw against --throttle, --error500, --error503, --timeout408,\n"
+	"--reset, --stream-error, --corrupt and --cut in that order (their sum is at\n"
+	"most 1), else the normal answer. The errors are plain HTTP answers for\n"
+	"converse-stream too, as the service gives them before a stream starts;\n"
+	"--reset, --stream-error, --corrupt and --cut break a 200 once it started. A\n"
+	"plain converse request that draws --stream-error, --corrupt or --cut gets\n"
+	"the normal answer (and its log line no fault).\n";
 
 /* The long options that have no short form. */
 enum {
@@ -105,6 +139,11 @@ enum {
 	CMD_MOCK_ERROR503,
 	CMD_MOCK_TIMEOUT408,
 	CMD_MOCK_RESET,
+	CMD_MOCK_STREAM_ERROR,
+	CMD_MOCK_CORRUPT,
+	CMD_MOCK_CUT,
+	CMD_MOCK_CHUNKS,
+	CMD_MOCK_CHUNK_DELAY,
 	CMD_MOCK_SEED,
 };
 
@@ -127,6 +166,11 @@ static int cmd_mock_options(int argc, char **argv, struct mock_config *cfg, long
 		{"error503", required_argument, NULL, CMD_MOCK_ERROR503},
 		{"timeout408", required_argument, NULL, CMD_MOCK_TIMEOUT408},
 		{"reset", required_argument, NULL, CMD_MOCK_RESET},
+		{"stream-error", required_argument, NULL, CMD_MOCK_STREAM_ERROR},
+		{"corrupt", required_argument, NULL, CMD_MOCK_CORRUPT},
+		{"cut", required_argument, NULL, CMD_MOCK_CUT},
+		{"chunks", required_argument, NULL, CMD_MOCK_CHUNKS},
+		{"chunk-delay-ms", required_argument, NULL, CMD_MOCK_CHUNK_DELAY},
 		{"seed", required_argument, NULL, CMD_MOCK_SEED},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -180,6 +224,22 @@ static int cmd_mock_options(int argc, char **argv, struct mock_config *cfg, long
 		case CMD_MOCK_RESET:
 			rc = cli_probability("reset", optarg, &odds->reset);
 			break;
+		case CMD_MOCK_STREAM_ERROR:
+			rc = cli_probability("stream-error", optarg, &odds->stream_error);
+			break;
+		case CMD_MOCK_CORRUPT:
+			rc = cli_probability("corrupt", optarg, &odds->corrupt);
+			break;
+		case CMD_MOCK_CUT:
+			rc = cli_probability("cut", optarg, &odds->cut);
+			break;
+		case CMD_MOCK_CHUNKS:
+			rc = cli_whole_number("chunks", optarg, 1, CMD_MOCK_MAX_CHUNKS, &cfg->chunks);
+			break;
+		case CMD_MOCK_CHUNK_DELAY:
+			rc = cli_whole_number("chunk-delay-ms", optarg, 0, CMD_MOCK_MAX_LATENCY_MS,
+					      &cfg->chunk_delay_ms);
+			break;
 		case CMD_MOCK_SEED:
 			rc = cli_whole_number("seed", optarg, 0, LONG_MAX, &n);
 			f->seed = (uint64_t)n;
@@ -201,10 +261,11 @@ static int cmd_mock_options(int argc, char **argv, struct mock_config *cfg, long
 	}
 	/* A little slack: 0.1 + 0.2 is a hair above 0.3 in binary. */
 	double sum = odds->throttle + odds->error500 + odds->error503 + odds->timeout408 +
-		     odds->reset;
+		     odds->reset + odds->stream_error + odds->corrupt + odds->cut;
 	if (sum > 1 + 1e-9) {
-		msg_error("mock: --throttle, --error500, --error503, --timeout408 and --reset add "
-			  "up to %g; their sum must be at most 1", sum);
+		msg_error("mock: --throttle, --error500, --error503, --timeout408, --reset, "
+			  "--stream-error, --corrupt and --cut add up to %g; their sum must be at "
+			  "most 1", sum);
 		return -1;
 	}
 	return 0;

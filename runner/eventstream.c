@@ -381,7 +381,8 @@ int eventstream_encode(const struct eventstream_header *headers, size_t nheaders
 {
 	size_t hlen = 0;
 	for (size_t i = 0; i < nheaders; i++) {
-		size_t size;
+		/* Set on success; gcc -O2 cannot see that err_set returns -1. */
+		size_t size = 0;
 		if (eventstream_encoded_size(&headers[i], &size, err) < 0)
 			return -1;
 		hlen += size;

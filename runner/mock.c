@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "mock_fault.h"
 #include "mock_reply.h"
+#include "mock_stream.h"
 #include "sigv4.h"
 #include "xalloc.h"
 
@@ -66,6 +67,8 @@ struct mock {
 	struct MHD_Daemon *daemon;
 	unsigned port;
 	long latency_ms;
+	size_t chunks;                  /* text deltas of a stream answer */
+	long chunk_delay_ms;            /* pause between a stream's frames */
 	char *access_key_id;
 	char *secret_access_key;
 	char *session_token;            /* NULL for none */
@@ -85,14 +88,17 @@ struct mock_call {
 	char *model_id;     /* decoded (curl_free); NULL until routed */
 	const char *fault;  /* the step that chose the answer; NULL for none */
 	bool instant;       /* answer without the configured latency */
+	bool stream;        /* routed to converse-stream */
 };
 
 /* Writes one line of the request log: what was answered, and for a
- * success the tokens, so tests can compare with what the runner recorded. */
+ * success the tokens, so tests can compare with what the runner recorded.
+ * answer is how a 200 went out: whole, cut short or (a stream) broken. */
 static void mock_log(const struct mock_call *call, unsigned status, const char *error_type,
-		     const struct mock_reply *reply, bool reset)
+		     const struct mock_reply *reply, enum mock_fault_answer answer)
 {
 	struct mock *m = call->m;
+	const char *stream_fault = mock_fault_stream_name(answer);
 
 	if (!m->log)
 		return;
@@ -112,8 +118,12 @@ static void mock_log(const struct mock_call *call, unsigned status, const char *
 		json_object_set_new(line, "job_id", json_stringn(call->job_id, call->job_id_len));
 	if (call->fault)
 		json_object_set_new(line, "fault", json_string(call->fault));
-	if (reset)
+	if (answer == MOCK_FAULT_RESET)
 		json_object_set_new(line, "reset", json_true());
+	if (call->stream)
+		json_object_set_new(line, "stream", json_true());
+	if (stream_fault)
+		json_object_set_new(line, "stream_fault", json_string(stream_fault));
 	pthread_mutex_lock(&m->log_lock);
 	json_dumpf(line, m->log, JSON_COMPACT);
 	fputc('\n', m->log);
@@ -167,7 +177,10 @@ static enum MHD_Result mock_queue(const struct mock_call *call, unsigned status,
 
 	if (!res)
 		return MHD_NO;
-	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE,
+				status == MHD_HTTP_OK && call->stream
+					? "application/vnd.amazon.eventstream"
+					: "application/json");
 	MHD_add_response_header(res, "x-amzn-RequestId", call->rid);
 	if (error_type)
 		MHD_add_response_header(res, "x-amzn-ErrorType", error_type);
@@ -236,7 +249,7 @@ static enum MHD_Result mock_send_cut(const struct mock_call *call, char *body)
 static enum MHD_Result mock_send_error(const struct mock_call *call, const struct mock_fail *fail,
 				       const char *message)
 {
-	mock_log(call, fail->status, fail->type, NULL, false);
+	mock_log(call, fail->status, fail->type, NULL, MOCK_FAULT_NONE);
 	json_t *obj = json_object();
 	char *body;
 
@@ -259,14 +272,34 @@ static enum MHD_Result mock_send_fault(struct mock_call *call, enum mock_fault_a
 	return mock_send_error(call, &fail, e->message);
 }
 
-/* Answers with reply, whole or (answer MOCK_FAULT_RESET) cut short. */
-static enum MHD_Result mock_send_reply(const struct mock_call *call, struct mock_reply *reply,
+/* Answers a converse-stream request with reply's frames, whole or broken
+ * as answer says (see mock_stream.h). */
+static enum MHD_Result mock_send_stream(struct mock_call *call, const struct mock_reply *reply,
+					enum mock_fault_answer answer)
+{
+	struct mock_stream s;
+	struct nb_err err;
+
+	/* The text is UTF-8 (mock_reply built it as JSON): this cannot fail
+	 * but for a bug, which the client should then see. */
+	if (mock_stream_build(reply, call->m->chunks, call->m->latency_ms, answer, &s, &err) < 0)
+		return mock_send_fault(call, MOCK_FAULT_INTERNAL, call->fault);
+	mock_log(call, MHD_HTTP_OK, NULL, reply, answer);
+	return mock_queue(call, MHD_HTTP_OK, NULL, mock_stream_response(&s, call->m->chunk_delay_ms));
+}
+
+/* Answers with reply, whole or (answer MOCK_FAULT_RESET) cut short; to a
+ * converse-stream request, as a stream. */
+static enum MHD_Result mock_send_reply(struct mock_call *call, struct mock_reply *reply,
 				       enum mock_fault_answer answer)
 {
-	char *body = reply->body;
+	char *body;
 
+	if (call->stream)
+		return mock_send_stream(call, reply, answer);
+	body = reply->body;
 	reply->body = NULL;
-	mock_log(call, MHD_HTTP_OK, NULL, reply, answer == MOCK_FAULT_RESET);
+	mock_log(call, MHD_HTTP_OK, NULL, reply, answer);
 	if (answer == MOCK_FAULT_RESET)
 		return mock_send_cut(call, body);
 	return mock_send(call, MHD_HTTP_OK, NULL, body);
@@ -386,9 +419,10 @@ static uint64_t mock_reservation(const json_t *request, const struct mock_reply 
 	return (uint64_t)reply->input_tokens + (uint64_t)max;
 }
 
-/* Answers a routed request from its body: when planned (MOCK_FAULT_NONE or
- * MOCK_FAULT_RESET) after mock_reply's checks alone, else through the
- * quota and the random draw. */
+/* Answers a routed request from its body: when planned (a 200, whole or
+ * not) after mock_reply's checks alone, else through the quota and the
+ * random draw. A plain Converse request takes a stream answer as the
+ * normal one. */
 static enum MHD_Result mock_converse(struct mock_call *call, const struct buf *body,
 				     const enum mock_fault_answer *planned)
 {
@@ -412,7 +446,8 @@ static enum MHD_Result mock_converse(struct mock_call *call, const struct buf *b
 	}
 	if (planned) {
 		call->fault = "plan";
-		ret = mock_send_reply(call, &reply, *planned);
+		answer = call->stream ? *planned : mock_fault_on_converse(*planned);
+		ret = mock_send_reply(call, &reply, answer);
 		goto out;
 	}
 	switch (mock_fault_admit(m->fault, call->model_id, mock_reservation(request, &reply),
@@ -431,11 +466,13 @@ static enum MHD_Result mock_converse(struct mock_call *call, const struct buf *b
 	/* An error uses no tokens; an answer, cut or not, uses its input and
 	 * output. What the request took beyond that goes back. */
 	answer = mock_fault_random(m->fault);
+	if (!call->stream)
+		answer = mock_fault_on_converse(answer);
 	if (mock_fault_error(answer)) {
 		ret = mock_send_fault(call, answer, "random");
 	} else {
 		used = (uint64_t)(reply.input_tokens + reply.output_tokens);
-		call->fault = answer == MOCK_FAULT_RESET ? "random" : NULL;
+		call->fault = answer != MOCK_FAULT_NONE ? "random" : NULL;
 		ret = mock_send_reply(call, &reply, answer);
 	}
 	mock_fault_release(m->fault, call->model_id, taken, used, clock_mono_ns());
@@ -469,9 +506,11 @@ static enum MHD_Result mock_dispatch(struct mock_call *call, const char *method,
 	op = mock_route(url, &id, &id_len);
 	/* The service routes on method and path together: a GET on a POST
 	 * path names no operation, as an unknown path does not. */
-	if (!op || strcmp(method, MHD_HTTP_METHOD_POST) != 0 || strcmp(op, "converse") != 0)
+	if (!op || strcmp(method, MHD_HTTP_METHOD_POST) != 0 ||
+	    (strcmp(op, "converse") != 0 && strcmp(op, "converse-stream") != 0))
 		return mock_send_error(call, &mock_unknown_operation,
 				       "The requested operation is not recognized by the service.");
+	call->stream = strcmp(op, "converse-stream") == 0;
 	call->model_id = curl_easy_unescape(NULL, id, (int)id_len, &model_len);
 	if (!call->model_id || (size_t)model_len != strlen(call->model_id)) {
 		curl_free(call->model_id);
@@ -572,6 +611,8 @@ struct mock *mock_new(const struct mock_config *cfg, struct nb_err *err)
 	};
 
 	m->latency_ms = cfg->latency_ms;
+	m->chunks = cfg->chunks > 0 ? (size_t)cfg->chunks : MOCK_STREAM_DEFAULT_CHUNKS;
+	m->chunk_delay_ms = cfg->chunk_delay_ms;
 	m->access_key_id = xstrdup(cfg->access_key_id);
 	m->secret_access_key = xstrdup(cfg->secret_access_key);
 	m->session_token = cfg->session_token ? xstrdup(cfg->session_token) : NULL;

@@ -7,16 +7,20 @@
  * configured latency, request ids, and error answers in the service's wire
  * shape (status, x-amzn-ErrorType, a JSON "message"), answers cut short,
  * and the request log. What a Converse answer says comes from mock_reply.c,
- * which faults to inject and when from mock_fault.c, and how a signature is
+ * how a ConverseStream answer goes out as frames from mock_stream.c, which
+ * faults to inject and when from mock_fault.c, and how a signature is
  * computed from sigv4.c. It prints nothing and reads no environment: the
  * command does.
  *
- * A request is answered by the first of these that applies: a body over
- * the cap (400), the signature (400 or 403), the route (404), the model id
- * (400), then the fault steps in mock_fault.h's order with mock_reply's
- * checks (400) between fail-first and the quota, then the normal answer.
- * Every answer waits latency_ms first except a 429 for being over quota:
- * the service throttles fast.
+ * It serves POST /model/{modelId}/converse and .../converse-stream alike
+ * up to the answer. A request is answered by the first of these that
+ * applies: a body over the cap (400), the signature (400 or 403), the route
+ * (404), the model id (400), then the fault steps in mock_fault.h's order
+ * with mock_reply's checks (400) between fail-first and the quota, then the
+ * normal answer. All of those are plain HTTP answers, as the service gives
+ * before a stream starts; only a 200 to converse-stream is a stream, and
+ * only there do the stream faults break it. Every answer waits latency_ms
+ * first except a 429 for being over quota: the service throttles fast.
  */
 #ifndef NB_MOCK_H
 #define NB_MOCK_H
@@ -29,6 +33,9 @@
 struct mock_config {
 	unsigned port;                 /* 0: any free port */
 	long latency_ms;               /* delay before each answer */
+	long chunks;                   /* text deltas of a stream; 0 for
+					  MOCK_STREAM_DEFAULT_CHUNKS */
+	long chunk_delay_ms;           /* pause between a stream's frames */
 	const char *access_key_id;     /* the key pair requests must be signed with */
 	const char *secret_access_key;
 	const char *session_token;     /* NULL: requests must carry none */
@@ -36,7 +43,10 @@ struct mock_config {
 					  JSON line: request_id, status, error_type,
 					  model_id, input_tokens, output_tokens,
 					  job_id, fault ("plan", "fail-first",
-					  "quota-rpm", "quota-tpm", "random"), reset */
+					  "quota-rpm", "quota-tpm", "random"), reset,
+					  stream (true once routed to
+					  converse-stream) and
+					  stream_fault (mock_fault_stream_name) */
 	struct mock_fault_config fault; /* what to inject; all 0 for nothing */
 };
 

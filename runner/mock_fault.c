@@ -49,9 +49,32 @@ static const struct mock_fault_error mock_fault_errors[] = {
 
 const struct mock_fault_error *mock_fault_error(enum mock_fault_answer a)
 {
-	if (a == MOCK_FAULT_NONE || a == MOCK_FAULT_RESET)
+	/* The answers that are a 200 have no entry: their status is 0. */
+	if ((size_t)a >= sizeof mock_fault_errors / sizeof mock_fault_errors[0] ||
+	    !mock_fault_errors[a].status)
 		return NULL;
 	return &mock_fault_errors[a];
+}
+
+const char *mock_fault_stream_name(enum mock_fault_answer a)
+{
+	switch (a) {
+	case MOCK_FAULT_STREAM_ERROR:
+		return "stream-error";
+	case MOCK_FAULT_STREAM_THROTTLE:
+		return "stream-throttle";
+	case MOCK_FAULT_CORRUPT:
+		return "corrupt";
+	case MOCK_FAULT_CUT:
+		return "cut";
+	default:
+		return NULL;
+	}
+}
+
+enum mock_fault_answer mock_fault_on_converse(enum mock_fault_answer a)
+{
+	return mock_fault_stream_name(a) ? MOCK_FAULT_NONE : a;
 }
 
 /* ---- the random draw ---- */
@@ -77,6 +100,9 @@ enum mock_fault_answer mock_fault_draw(const struct mock_fault_odds *odds, doubl
 		{odds->error503, MOCK_FAULT_UNAVAILABLE},
 		{odds->timeout408, MOCK_FAULT_MODEL_TIMEOUT},
 		{odds->reset, MOCK_FAULT_RESET},
+		{odds->stream_error, MOCK_FAULT_STREAM_ERROR},
+		{odds->corrupt, MOCK_FAULT_CORRUPT},
+		{odds->cut, MOCK_FAULT_CUT},
 	};
 	double below = 0;
 
@@ -255,8 +281,8 @@ struct mock_fault_plan {
 };
 
 #define MOCK_FAULT_ANSWERS \
-	"use 200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\" or " \
-	"\"403-expired\""
+	"use 200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", " \
+	"\"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or \"cut\""
 
 /* Maps one entry to an answer; returns -1 when it names none. */
 static int mock_fault_plan_entry(const json_t *entry, enum mock_fault_answer *out)
@@ -278,6 +304,10 @@ static int mock_fault_plan_entry(const json_t *entry, enum mock_fault_answer *ou
 		{"reset", MOCK_FAULT_RESET},
 		{"429-not-ready", MOCK_FAULT_NOT_READY},
 		{"403-expired", MOCK_FAULT_EXPIRED_TOKEN},
+		{"stream-error", MOCK_FAULT_STREAM_ERROR},
+		{"stream-throttle", MOCK_FAULT_STREAM_THROTTLE},
+		{"corrupt", MOCK_FAULT_CORRUPT},
+		{"cut", MOCK_FAULT_CUT},
 	};
 
 	for (size_t i = 0; json_is_integer(entry) && i < sizeof statuses / sizeof statuses[0]; i++)
@@ -493,7 +523,7 @@ struct mock_fault *mock_fault_new(const struct mock_fault_config *cfg)
 	if (f->cfg.rpm && !f->cfg.burst)
 		f->cfg.burst = f->cfg.rpm / 60 ? f->cfg.rpm / 60 : 1;
 	f->random = o->throttle > 0 || o->error500 > 0 || o->error503 > 0 || o->timeout408 > 0 ||
-		    o->reset > 0;
+		    o->reset > 0 || o->stream_error > 0 || o->corrupt > 0 || o->cut > 0;
 	atomic_init(&f->draws, 0);
 	pthread_mutex_init(&f->seen_lock, NULL);
 	pthread_mutex_init(&f->quota_lock, NULL);

@@ -19,7 +19,12 @@
  *  3. the quota, for a request that passed mock_reply's checks: over the
  *     model's requests or tokens bucket, 429 at once;
  *  4. the random draw: one uniform value against the cumulative odds of
- *     throttle, error500, error503, timeout408 and reset, in that order.
+ *     throttle, error500, error503, timeout408, reset, stream-error,
+ *     corrupt and cut, in that order.
+ *
+ * The stream answers (stream-error, stream-throttle, corrupt, cut) break a
+ * ConverseStream answer after its 200; a plain Converse request that draws
+ * or plans one gets the normal answer (mock_fault_on_converse).
  */
 #ifndef NB_MOCK_FAULT_H
 #define NB_MOCK_FAULT_H
@@ -52,6 +57,11 @@
 enum mock_fault_answer {
 	MOCK_FAULT_NONE,            /* the normal Converse answer */
 	MOCK_FAULT_RESET,           /* the normal answer, cut after half its body */
+	/* ConverseStream only: a 200 whose stream breaks after about half. */
+	MOCK_FAULT_STREAM_ERROR,    /* a modelStreamErrorException frame ends it */
+	MOCK_FAULT_STREAM_THROTTLE, /* a throttlingException frame ends it */
+	MOCK_FAULT_CORRUPT,         /* one frame has a byte flipped: its CRC fails */
+	MOCK_FAULT_CUT,             /* the connection closes between two frames */
 	MOCK_FAULT_VALIDATION,      /* 400 ValidationException */
 	MOCK_FAULT_ACCESS_DENIED,   /* 403 AccessDeniedException */
 	MOCK_FAULT_EXPIRED_TOKEN,   /* 403 ExpiredTokenException */
@@ -71,15 +81,24 @@ struct mock_fault_error {
 	const char *message; /* the body's "message" */
 };
 
-/* The error answer a stands for; NULL for MOCK_FAULT_NONE and
- * MOCK_FAULT_RESET. */
+/* The error answer a stands for; NULL for the answers that are a 200:
+ * MOCK_FAULT_NONE, MOCK_FAULT_RESET and the stream answers. */
 const struct mock_fault_error *mock_fault_error(enum mock_fault_answer a);
+
+/* The name of a stream answer as a plan spells it ("stream-error",
+ * "stream-throttle", "corrupt", "cut"); NULL for any other answer. */
+const char *mock_fault_stream_name(enum mock_fault_answer a);
+
+/* What a plain Converse request gets for a: MOCK_FAULT_NONE for a stream
+ * answer, which has no meaning outside a stream; a itself otherwise. */
+enum mock_fault_answer mock_fault_on_converse(enum mock_fault_answer a);
 
 /* ---- the random draw ---- */
 
 /* Probabilities from 0 to 1 whose sum is at most 1. */
 struct mock_fault_odds {
 	double throttle, error500, error503, timeout408, reset;
+	double stream_error, corrupt, cut; /* break ConverseStream answers only */
 };
 
 /* Value n (from 0) of the sequence that seed names, uniform in [0, 1):
@@ -87,7 +106,8 @@ struct mock_fault_odds {
 double mock_fault_uniform(uint64_t seed, uint64_t n);
 
 /* Maps u in [0, 1) to an answer: throttle when u < throttle, error500 when
- * u < throttle + error500, and so on through reset; else MOCK_FAULT_NONE. */
+ * u < throttle + error500, and so on through reset, stream_error, corrupt
+ * and cut; else MOCK_FAULT_NONE. */
 enum mock_fault_answer mock_fault_draw(const struct mock_fault_odds *odds, double u);
 
 /* ---- token buckets ---- */
@@ -149,7 +169,8 @@ struct mock_fault_plan;
 
 /* Parses a plan: a JSON object mapping job ids to lists of answers, each
  * a status (200, 400, 403, 404, 408, 424, 429, 500, 503) or "reset",
- * "429-not-ready", "403-expired". name (the file) starts every message.
+ * "429-not-ready", "403-expired", "stream-error", "stream-throttle",
+ * "corrupt", "cut". name (the file) starts every message.
  * Returns 0 and sets *out, or -1 with err naming the job and the entry. */
 int mock_fault_plan_parse(const char *text, size_t len, const char *name,
 			  struct mock_fault_plan **out, struct nb_err *err);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "xalloc.h"
 
 static bool mock_reply_is_space(char c)
 {
@@ -163,6 +164,7 @@ int mock_reply_build(const char *model_id, const json_t *request, long latency_m
 	 * prompt is cut to a few characters. */
 	buf_init(&text, 0);
 	out->body = NULL;
+	out->text = NULL;
 	if (mock_reply_check(request, &max_tokens, err) < 0)
 		goto out;
 	messages = json_object_get(request, "messages");
@@ -197,6 +199,7 @@ int mock_reply_build(const char *model_id, const json_t *request, long latency_m
 		goto out;
 	}
 	out->body = json_dumps(body, JSON_COMPACT);
+	out->text = xstrndup(text.data, cut);
 	rc = 0;
 out:
 	json_decref(body);
@@ -207,5 +210,7 @@ out:
 void mock_reply_cleanup(struct mock_reply *reply)
 {
 	free(reply->body);
+	free(reply->text);
 	reply->body = NULL;
+	reply->text = NULL;
 }

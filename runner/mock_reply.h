@@ -39,6 +39,8 @@
 
 struct mock_reply {
 	char *body;              /* owned: the response body, compact JSON */
+	char *text;              /* owned: the answer's text (UTF-8), as in body;
+				    a ConverseStream answer streams it */
 	long input_tokens;
 	long output_tokens;
 	const char *stop_reason; /* static: "end_turn" or "max_tokens" */
@@ -48,7 +50,8 @@ struct mock_reply {
  * Returns 0, or -1 with err set to a ValidationException message worded as
  * the service words it (a body that is not an object, messages missing or
  * malformed, maxTokens below 1, a model id that is not UTF-8). On success
- * the caller owns out->body; mock_reply_cleanup releases it. */
+ * the caller owns out->body and out->text; mock_reply_cleanup releases
+ * them. */
 int mock_reply_build(const char *model_id, const json_t *request, long latency_ms,
 		     struct mock_reply *out, struct nb_err *err);
 

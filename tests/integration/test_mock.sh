@@ -173,8 +173,10 @@ error_is "$(send "$PORT" POST "$LITE_PATH" '{"prompt":"Hello"}')" 400 Validation
 	"1 validation error detected: Value null at 'messages'"
 error_is "$(send "$PORT" POST "$LITE_PATH" '{"messages": [')" 400 ValidationException \
 	'Malformed input request'
-error_is "$(send "$PORT" POST '/model/us.amazon.nova-lite-v1%3A0/converse-stream' "$HELLO")" 404 \
+error_is "$(send "$PORT" POST '/model/us.amazon.nova-lite-v1%3A0/invoke' "$HELLO")" 404 \
 	UnknownOperationException 'The requested operation is not recognized'
+error_is "$(send "$PORT" GET '/model/us.amazon.nova-lite-v1%3A0/converse-stream' '')" 404 \
+	UnknownOperationException ''
 error_is "$(send "$PORT" POST '/foundation-models' "$HELLO")" 404 UnknownOperationException ''
 error_is "$(send "$PORT" GET "$LITE_PATH" '')" 404 UnknownOperationException ''
 "$PY" -c 'import sys; sys.stdout.write("{\"messages\":[],\"pad\":\"" + "x" * (32 << 20) + "\"}")' >"$WORK/big"

@@ -109,8 +109,10 @@ done
 expect_usage "--throttle 1.5" "error: --throttle: '1.5' is not a probability from 0 to 1 (like 0.3)" \
 	--throttle 1.5
 expect_usage "--reset nan" "error: --reset: 'nan' is not a probability" --reset nan
-expect_usage "sum over 1" "mock: --throttle, --error500, --error503, --timeout408 and --reset add up to 1.1; their sum must be at most 1" \
+expect_usage "sum over 1" "mock: --throttle, --error500, --error503, --timeout408, --reset, --stream-error, --corrupt and --cut add up to 1.1; their sum must be at most 1" \
 	--throttle 0.6 --error500 0.3 --reset 0.2
+expect_usage "sum over 1 with stream faults" "add up to 1.2; their sum must be at most 1" \
+	--throttle 0.5 --stream-error 0.3 --corrupt 0.2 --cut 0.2
 expect_usage "--burst alone" "mock: --burst sizes the --rpm bucket: give --rpm too" --burst 5
 expect_usage "--rpm 0" "error: --rpm: '0' is not a whole number from 1 to 100000000" --rpm 0
 expect_usage "--fail-first -1" "error: --fail-first: '-1' is not a whole number from 0 to 1000000" \
@@ -118,7 +120,7 @@ expect_usage "--fail-first -1" "error: --fail-first: '-1' is not a whole number 
 expect_usage "missing plan" "mock: --plan: cannot read $WORK/none.json: No such file or directory" \
 	--plan "$WORK/none.json"
 printf '{"job-1": [429, 503, 200],\n "job-2": [429, 302]}\n' >"$WORK/bad-plan.json"
-expect_usage "bad plan" "mock: --plan: $WORK/bad-plan.json: job \"job-2\", entry 2: 302 is not an answer the mock knows; use 200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\" or \"403-expired\"" \
+expect_usage "bad plan" "mock: --plan: $WORK/bad-plan.json: job \"job-2\", entry 2: 302 is not an answer the mock knows; use 200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", \"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or \"cut\"" \
 	--plan "$WORK/bad-plan.json"
 printf '{"job-1": [429,]}' >"$WORK/bad-plan.json"
 expect_usage "plan not JSON" "mock: --plan: $WORK/bad-plan.json: line 1, column 16: unexpected token near ']'" \

@@ -51,6 +51,11 @@ static void test_errors_have_the_service_shape(void **state)
 
 	assert_null(mock_fault_error(MOCK_FAULT_NONE));
 	assert_null(mock_fault_error(MOCK_FAULT_RESET));
+	/* The stream answers are a 200 that breaks later. */
+	assert_null(mock_fault_error(MOCK_FAULT_STREAM_ERROR));
+	assert_null(mock_fault_error(MOCK_FAULT_STREAM_THROTTLE));
+	assert_null(mock_fault_error(MOCK_FAULT_CORRUPT));
+	assert_null(mock_fault_error(MOCK_FAULT_CUT));
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct mock_fault_error *e = mock_fault_error(cases[i].answer);
 		assert_non_null(e);
@@ -81,7 +86,7 @@ static void test_uniform_is_splitmix64(void **state)
 static void test_draw_compares_one_value_with_cumulative_odds(void **state)
 {
 	/* Binary fractions, so that every bound is exact. */
-	const struct mock_fault_odds odds = {0.125, 0.25, 0.25, 0.125, 0.125};
+	const struct mock_fault_odds odds = {0.125, 0.25, 0.25, 0.125, 0.125, 0, 0, 0};
 	const struct mock_fault_odds none = {0};
 	const struct mock_fault_odds always = {.throttle = 1};
 	static const struct {
@@ -117,6 +122,80 @@ static void test_draws_follow_the_odds(void **state)
 	}
 	assert_in_range(throttled, 29000, 31000);
 	assert_in_range(reset, 9500, 10500);
+}
+
+static void test_draw_puts_the_stream_faults_after_reset(void **state)
+{
+	const struct mock_fault_odds odds = {0.125, 0.125, 0.125, 0.0625, 0.0625,
+					     0.125, 0.125, 0.125};
+	const struct mock_fault_odds stream_only = {.stream_error = 0.25, .corrupt = 0.25,
+						    .cut = 0.5};
+	static const struct {
+		double u;
+		enum mock_fault_answer answer;
+	} cases[] = {
+		{0.0, MOCK_FAULT_THROTTLED},      {0.125, MOCK_FAULT_INTERNAL},
+		{0.25, MOCK_FAULT_UNAVAILABLE},   {0.375, MOCK_FAULT_MODEL_TIMEOUT},
+		{0.4375, MOCK_FAULT_RESET},       {0.499, MOCK_FAULT_RESET},
+		{0.5, MOCK_FAULT_STREAM_ERROR},   {0.624, MOCK_FAULT_STREAM_ERROR},
+		{0.625, MOCK_FAULT_CORRUPT},      {0.749, MOCK_FAULT_CORRUPT},
+		{0.75, MOCK_FAULT_CUT},           {0.874, MOCK_FAULT_CUT},
+		{0.875, MOCK_FAULT_NONE},         {0.9999, MOCK_FAULT_NONE},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(mock_fault_draw(&odds, cases[i].u), cases[i].answer);
+	assert_int_equal(mock_fault_draw(&stream_only, 0.0), MOCK_FAULT_STREAM_ERROR);
+	assert_int_equal(mock_fault_draw(&stream_only, 0.25), MOCK_FAULT_CORRUPT);
+	assert_int_equal(mock_fault_draw(&stream_only, 0.5), MOCK_FAULT_CUT);
+	assert_int_equal(mock_fault_draw(&stream_only, 0.99999), MOCK_FAULT_CUT);
+}
+
+static void test_stream_draws_follow_the_odds(void **state)
+{
+	const struct mock_fault_odds odds = {.reset = 0.1, .stream_error = 0.2, .corrupt = 0.1,
+					     .cut = 0.3};
+	size_t counts[MOCK_FAULT_CUT + 1] = {0};
+	(void)state;
+
+	for (uint64_t n = 0; n < 100000; n++)
+		counts[mock_fault_draw(&odds, mock_fault_uniform(3, n))]++;
+	assert_in_range(counts[MOCK_FAULT_RESET], 9500, 10500);
+	assert_in_range(counts[MOCK_FAULT_STREAM_ERROR], 19000, 21000);
+	assert_in_range(counts[MOCK_FAULT_CORRUPT], 9500, 10500);
+	assert_in_range(counts[MOCK_FAULT_CUT], 29000, 31000);
+	assert_in_range(counts[MOCK_FAULT_NONE], 29000, 31000);
+	/* A random draw never plans a throttle inside a stream. */
+	assert_int_equal(counts[MOCK_FAULT_STREAM_THROTTLE], 0);
+}
+
+static void test_stream_answers_are_named_and_normal_outside_a_stream(void **state)
+{
+	static const struct {
+		enum mock_fault_answer answer;
+		const char *name;
+		enum mock_fault_answer on_converse;
+	} cases[] = {
+		{MOCK_FAULT_STREAM_ERROR, "stream-error", MOCK_FAULT_NONE},
+		{MOCK_FAULT_STREAM_THROTTLE, "stream-throttle", MOCK_FAULT_NONE},
+		{MOCK_FAULT_CORRUPT, "corrupt", MOCK_FAULT_NONE},
+		{MOCK_FAULT_CUT, "cut", MOCK_FAULT_NONE},
+		{MOCK_FAULT_NONE, NULL, MOCK_FAULT_NONE},
+		{MOCK_FAULT_RESET, NULL, MOCK_FAULT_RESET},
+		{MOCK_FAULT_THROTTLED, NULL, MOCK_FAULT_THROTTLED},
+		{MOCK_FAULT_UNAVAILABLE, NULL, MOCK_FAULT_UNAVAILABLE},
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *name = mock_fault_stream_name(cases[i].answer);
+		if (cases[i].name)
+			assert_string_equal(name, cases[i].name);
+		else
+			assert_null(name);
+		assert_int_equal(mock_fault_on_converse(cases[i].answer), cases[i].on_converse);
+	}
 }
 
 static void test_bucket_refills_at_its_rate(void **state)
@@ -320,6 +399,27 @@ static void test_plan_answers_in_order_then_lets_go(void **state)
 	mock_fault_plan_free(NULL);
 }
 
+static void test_plan_takes_the_stream_answers(void **state)
+{
+	enum mock_fault_answer got;
+	struct mock_fault_plan *p = plan_ok(
+		"{\"s\": [\"stream-error\", \"stream-throttle\", \"corrupt\", \"cut\", 200]}");
+	(void)state;
+
+	expect_next(p, "s", MOCK_FAULT_STREAM_ERROR);
+	expect_next(p, "s", MOCK_FAULT_STREAM_THROTTLE);
+	expect_next(p, "s", MOCK_FAULT_CORRUPT);
+	expect_next(p, "s", MOCK_FAULT_CUT);
+	expect_next(p, "s", MOCK_FAULT_NONE);
+	assert_false(mock_fault_plan_next(p, "s", 1, &got));
+	mock_fault_plan_free(p);
+	plan_refused("{\"s\": [\"Cut\"]}",
+		     "plan.json: job \"s\", entry 1: \"Cut\" is not an answer the mock knows; use "
+		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", "
+		     "\"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or "
+		     "\"cut\"");
+}
+
 static void test_plan_refusals_name_the_file_job_and_entry(void **state)
 {
 	(void)state;
@@ -335,28 +435,34 @@ static void test_plan_refusals_name_the_file_job_and_entry(void **state)
 		     "plan.json: job \"job-2\": the answers must be a list, like [429, 503, 200]");
 	plan_refused("{\"job-1\": [429, 302]}",
 		     "plan.json: job \"job-1\", entry 2: 302 is not an answer the mock knows; use "
-		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\" or "
-		     "\"403-expired\"");
+		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", "
+		     "\"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or "
+		     "\"cut\"");
 	plan_refused("{\"job \\\"q\\\"\": [\"Reset\"]}",
 		     "plan.json: job \"job \\\"q\\\"\", entry 1: \"Reset\" is not an answer the mock "
 		     "knows; use 200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", "
-		     "\"429-not-ready\" or \"403-expired\"");
+		     "\"429-not-ready\", \"403-expired\", \"stream-error\", \"stream-throttle\", "
+		     "\"corrupt\" or \"cut\"");
 	plan_refused("{\"j\": [429.0]}",
 		     "plan.json: job \"j\", entry 1: 429.0 is not an answer the mock knows; use "
-		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\" or "
-		     "\"403-expired\"");
+		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", "
+		     "\"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or "
+		     "\"cut\"");
 	plan_refused("{\"j\": [200, {\"status\": 429}]}",
 		     "plan.json: job \"j\", entry 2: an object is not an answer the mock knows; use "
-		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\" or "
-		     "\"403-expired\"");
+		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", "
+		     "\"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or "
+		     "\"cut\"");
 	plan_refused("{\"j\": [[429]]}",
 		     "plan.json: job \"j\", entry 1: a list is not an answer the mock knows; use "
-		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\" or "
-		     "\"403-expired\"");
+		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", "
+		     "\"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or "
+		     "\"cut\"");
 	plan_refused("{\"j\": [null]}",
 		     "plan.json: job \"j\", entry 1: null is not an answer the mock knows; use "
-		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\" or "
-		     "\"403-expired\"");
+		     "200, 400, 403, 404, 408, 424, 429, 500, 503, \"reset\", \"429-not-ready\", "
+		     "\"403-expired\", \"stream-error\", \"stream-throttle\", \"corrupt\" or "
+		     "\"cut\"");
 }
 
 static void test_plan_load_reads_the_file(void **state)
@@ -551,7 +657,7 @@ static void test_a_refusal_charges_neither_bucket(void **state)
 
 static void test_random_follows_the_seeded_sequence(void **state)
 {
-	const struct mock_fault_odds odds = {0.1, 0.1, 0.1, 0.1, 0.1};
+	const struct mock_fault_odds odds = {0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
 	struct mock_fault *f = mock_fault_new(&(struct mock_fault_config){.odds = odds, .seed = 9});
 	struct mock_fault *off = mock_fault_new(&(struct mock_fault_config){.seed = 9});
 	(void)state;
@@ -564,6 +670,18 @@ static void test_random_follows_the_seeded_sequence(void **state)
 	mock_fault_free(off);
 }
 
+static void test_random_draws_with_only_stream_odds(void **state)
+{
+	struct mock_fault *f = mock_fault_new(
+		&(struct mock_fault_config){.odds = {.cut = 1}, .seed = 4});
+	(void)state;
+
+	/* The stream odds alone turn the draw on. */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(mock_fault_random(f), MOCK_FAULT_CUT);
+	mock_fault_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +689,9 @@ int main(void)
 		cmocka_unit_test(test_uniform_is_splitmix64),
 		cmocka_unit_test(test_draw_compares_one_value_with_cumulative_odds),
 		cmocka_unit_test(test_draws_follow_the_odds),
+		cmocka_unit_test(test_draw_puts_the_stream_faults_after_reset),
+		cmocka_unit_test(test_stream_draws_follow_the_odds),
+		cmocka_unit_test(test_stream_answers_are_named_and_normal_outside_a_stream),
 		cmocka_unit_test(test_bucket_refills_at_its_rate),
 		cmocka_unit_test(test_bucket_at_the_largest_rate),
 		cmocka_unit_test(test_bucket_gives_back_up_to_its_capacity),
@@ -580,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_seen_lets_requests_pass_when_full),
 		cmocka_unit_test(test_request_key_covers_model_and_body),
 		cmocka_unit_test(test_plan_answers_in_order_then_lets_go),
+		cmocka_unit_test(test_plan_takes_the_stream_answers),
 		cmocka_unit_test(test_plan_refusals_name_the_file_job_and_entry),
 		cmocka_unit_test(test_plan_load_reads_the_file),
 		cmocka_unit_test(test_plan_load_refuses_a_file_past_the_cap),
@@ -591,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_tpm_admits_an_oversize_request_into_a_full_bucket),
 		cmocka_unit_test(test_a_refusal_charges_neither_bucket),
 		cmocka_unit_test(test_random_follows_the_seeded_sequence),
+		cmocka_unit_test(test_random_draws_with_only_stream_odds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

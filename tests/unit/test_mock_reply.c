@@ -21,6 +21,14 @@ struct built {
 	json_t *body;
 };
 
+static const char *reply_text(const struct built *b)
+{
+	json_t *text = json_object_get(json_array_get(json_object_get(json_object_get(
+		json_object_get(b->body, "output"), "message"), "content"), 0), "text");
+	assert_true(json_is_string(text));
+	return json_string_value(text);
+}
+
 static void build_ok(const char *model, const char *request_json, long latency_ms,
 		     struct built *out)
 {
@@ -33,20 +41,15 @@ static void build_ok(const char *model, const char *request_json, long latency_m
 	json_decref(request);
 	out->body = json_loads(out->reply.body, 0, NULL);
 	assert_non_null(out->body);
+	/* The text a stream sends is the text of the body. */
+	assert_non_null(out->reply.text);
+	assert_string_equal(out->reply.text, reply_text(out));
 }
 
 static void built_cleanup(struct built *b)
 {
 	json_decref(b->body);
 	mock_reply_cleanup(&b->reply);
-}
-
-static const char *reply_text(const struct built *b)
-{
-	json_t *text = json_object_get(json_array_get(json_object_get(json_object_get(
-		json_object_get(b->body, "output"), "message"), "content"), 0), "text");
-	assert_true(json_is_string(text));
-	return json_string_value(text);
 }
 
 static json_int_t usage(const struct built *b, const char *field)
@@ -67,6 +70,7 @@ static void build_refused(const char *model, const char *request_json, const cha
 	assert_non_null(request);
 	assert_int_equal(mock_reply_build(model, request, 0, &reply, &err), -1);
 	assert_null(reply.body);
+	assert_null(reply.text);
 	assert_string_equal(err.msg, message);
 	json_decref(request);
 }
