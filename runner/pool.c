@@ -11,6 +11,9 @@
 #include "clock.h"
 #include "xalloc.h"
 
+/* How often exchanges with an idle timeout are checked. */
+#define POOL_IDLE_SWEEP_MS 100
+
 /* Caps on what one answer may bring. */
 #define POOL_MAX_BODY (64u * 1024 * 1024)
 #define POOL_MAX_HEADERS (64u * 1024)
@@ -32,6 +35,9 @@ struct pool_xfer {
 	struct buf head;
 	char error[CURL_ERROR_SIZE];
 	uint64_t start_ns;
+	uint64_t last_byte_ns; /* when the last byte of the answer came */
+	uint64_t idle_ns;      /* 0: no idle timeout */
+	bool idle_expired;
 	pool_done_cb cb;
 	pool_chunk_cb on_chunk;
 	void *data;
@@ -45,6 +51,7 @@ struct pool {
 	uv_loop_t *loop;
 	CURLM *multi;
 	uv_timer_t timer;
+	uv_timer_t idle_timer; /* sweeps for exchanges gone quiet */
 	struct pool_config cfg;
 	struct pool_sock *socks;
 	struct pool_xfer *idle;
@@ -56,6 +63,7 @@ struct pool {
 };
 
 static void pool_close_now(struct pool *p);
+static void pool_idle_sweep_cb(uv_timer_t *h);
 
 static void pool_release(struct pool *p)
 {
@@ -126,6 +134,9 @@ static enum pool_transport pool_transport_of(CURLcode code)
 
 static void pool_finish(struct pool *p, struct pool_xfer *x, CURLcode code)
 {
+	if (x->idle_expired)
+		snprintf(x->error, sizeof x->error, "no byte came for %.0f s (the idle timeout)",
+			 (double)x->idle_ns / 1e9);
 	struct pool_result res = {
 		.transport = x->reader_stopped ? POOL_READER_STOPPED : pool_transport_of(code),
 		.transport_code = (int)code,
@@ -254,6 +265,7 @@ static size_t pool_body_fn(char *ptr, size_t size, size_t nmemb, void *userp)
 {
 	struct pool_xfer *x = userp;
 	size_t n = size * nmemb;
+	x->last_byte_ns = clock_mono_ns();
 	if (x->streaming < 0) {
 		long status = 0;
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -273,6 +285,7 @@ static size_t pool_header_fn(char *ptr, size_t size, size_t nmemb, void *userp)
 {
 	struct pool_xfer *x = userp;
 	size_t n = size * nmemb;
+	x->last_byte_ns = clock_mono_ns();
 	/* A status line starts a new response (after a 100 Continue, say). */
 	if (n > 5 && strncmp(ptr, "HTTP/", 5) == 0)
 		buf_reset(&x->head);
@@ -320,7 +333,11 @@ int pool_new(uv_loop_t *loop, const struct pool_config *cfg, struct pool **out,
 	}
 	uv_timer_init(loop, &p->timer);
 	p->timer.data = p;
-	p->handles_open = 1;
+	uv_timer_init(loop, &p->idle_timer);
+	p->idle_timer.data = p;
+	/* The sweep alone does not keep the loop running. */
+	uv_unref((uv_handle_t *)&p->idle_timer);
+	p->handles_open = 2;
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, pool_socket_fn);
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, pool_timer_fn);
@@ -400,12 +417,12 @@ int pool_post(struct pool *p, const struct pool_request *req, struct nb_err *err
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, p->cfg.connect_timeout_ms);
 	if (p->cfg.timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->cfg.timeout_ms);
-	if (req->idle_timeout_ms > 0) {
-		/* Less than a byte a second over the period: nothing came. */
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (req->idle_timeout_ms + 999) / 1000);
-	}
-	x->start_ns = clock_mono_ns();
+	x->start_ns = x->last_byte_ns = clock_mono_ns();
+	x->idle_ns = req->idle_timeout_ms > 0 ? (uint64_t)req->idle_timeout_ms * 1000000u : 0;
+	x->idle_expired = false;
+	if (x->idle_ns && !uv_is_active((uv_handle_t *)&p->idle_timer))
+		uv_timer_start(&p->idle_timer, pool_idle_sweep_cb, POOL_IDLE_SWEEP_MS,
+			       POOL_IDLE_SWEEP_MS);
 	CURLMcode mc = curl_multi_add_handle(p->multi, e);
 	if (mc != CURLM_OK) {
 		pool_free_xfer(x);
@@ -418,6 +435,35 @@ int pool_post(struct pool *p, const struct pool_request *req, struct nb_err *err
 	p->busy = x;
 	p->in_flight++;
 	return 0;
+}
+
+static void pool_idle_sweep_cb(uv_timer_t *h)
+{
+	struct pool *p = h->data;
+	uint64_t now = clock_mono_ns();
+	bool watched = false;
+	bool was_draining = p->draining;
+	p->draining = true;
+	/* A finished exchange leaves the list, and its callback may add
+	 * others: after each, look again from the start. */
+	for (struct pool_xfer *x = p->busy; x && !p->close_asked;) {
+		if (x->idle_ns && now - x->last_byte_ns >= x->idle_ns) {
+			x->idle_expired = true;
+			pool_finish(p, x, CURLE_OPERATION_TIMEDOUT);
+			x = p->busy;
+			continue;
+		}
+		watched |= x->idle_ns > 0;
+		x = x->next_busy;
+	}
+	p->draining = was_draining;
+	if (p->close_asked) {
+		if (!was_draining)
+			pool_close_now(p);
+		return;
+	}
+	if (!watched)
+		uv_timer_stop(&p->idle_timer);
 }
 
 void pool_abort_all(struct pool *p)
@@ -464,4 +510,5 @@ static void pool_close_now(struct pool *p)
 		pool_sock_close(p->socks);
 	uv_timer_stop(&p->timer);
 	uv_close((uv_handle_t *)&p->timer, pool_timer_closed_cb);
+	uv_close((uv_handle_t *)&p->idle_timer, pool_timer_closed_cb);
 }

@@ -73,8 +73,8 @@ struct pool_request {
 	 * answer's body goes to on_chunk as it arrives, and is not gathered
 	 * (any other status still is, for its error message). */
 	pool_chunk_cb on_chunk;
-	/* 0: none. Else an exchange that receives no byte for about this long
-	 * ends POOL_TIMED_OUT (curl counts in whole seconds). */
+	/* 0: none. Else an exchange that receives no byte for this long (to
+	 * a tenth of a second) ends POOL_TIMED_OUT. */
 	long idle_timeout_ms;
 	pool_done_cb done;
 	void *data; /* for on_chunk and done */
