@@ -22,6 +22,7 @@
 #include "cmd.h"
 #include "jobfile.h"
 #include "models.h"
+#include "modelsel.h"
 #include "msg.h"
 #include "request.h"
 #include "progress.h"
@@ -49,7 +50,10 @@ static const char run_usage[] =
 	"  --region R             region (default: AWS_REGION, AWS_DEFAULT_REGION,\n"
 	"                         then us-east-1)\n"
 	"  --concurrency N        requests in flight at most (default 32)\n"
-	"  --model ID             model for lines without modelId\n"
+	"  --model ID|ALIAS       model for lines that name none (aliases: micro, lite,\n"
+	"                         pro, premier, with the region's inference profile)\n"
+	"  --models A,B,C         run every job on each of these models (ids or\n"
+	"                         aliases), in place of the lines' own\n"
 	"  --stream               ConverseStream for every job (a line may say\n"
 	"                         \"stream\": true for itself); records time to first\n"
 	"                         token, output tokens/s and the gaps between chunks\n"
@@ -103,6 +107,7 @@ struct run_options {
 	const char *endpoint_url;
 	const char *region;
 	const char *model;
+	const char *models;
 	const char *run_name;
 	long concurrency;
 	long max_attempts;
@@ -143,6 +148,7 @@ enum {
 	OPT_REGION,
 	OPT_CONCURRENCY,
 	OPT_MODEL,
+	OPT_MODELS,
 	OPT_RUN_NAME,
 	OPT_MAX_ATTEMPTS,
 	OPT_RPM,
@@ -177,6 +183,7 @@ static const struct option run_long_options[] = {
 	{"region", required_argument, NULL, OPT_REGION},
 	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
 	{"model", required_argument, NULL, OPT_MODEL},
+	{"models", required_argument, NULL, OPT_MODELS},
 	{"run-name", required_argument, NULL, OPT_RUN_NAME},
 	{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 	{"rpm", required_argument, NULL, OPT_RPM},
@@ -256,6 +263,9 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 			break;
 		case OPT_MODEL:
 			opt->model = optarg;
+			break;
+		case OPT_MODELS:
+			opt->models = optarg;
 			break;
 		case OPT_RUN_NAME:
 			opt->run_name = optarg;
@@ -374,10 +384,6 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 	}
 	if (opt->retry_failed && !opt->resume) {
 		msg_error("--retry-failed: only with --resume");
-		return -1;
-	}
-	if (opt->model && !*opt->model) {
-		msg_error("--model: the model id is empty");
 		return -1;
 	}
 	if (!opt->region)
@@ -692,8 +698,8 @@ static int run_summary(const struct run_options *opt, const struct run_target *t
 	return NB_EXIT_INTERRUPTED;
 }
 
-static int run_execute(const struct run_options *opt, char *const *files, int nfiles,
-		       char **argv, int argc)
+static int run_execute(const struct run_options *opt, const struct modelsel *models,
+		       char *const *files, int nfiles, char **argv, int argc)
 {
 	struct sigv4_credentials creds;
 	if (run_check_files(files, nfiles) < 0 || run_credentials(&creds) < 0)
@@ -747,7 +753,7 @@ static int run_execute(const struct run_options *opt, char *const *files, int nf
 	struct sched_config cfg = {
 		.files = target.files,
 		.nfiles = target.nfiles,
-		.default_model = opt->model,
+		.models = models->jm,
 		.concurrency = (int)opt->concurrency,
 		.connect_timeout_ms = opt->connect_timeout_s * 1000,
 		.timeout_ms = opt->timeout_s * 1000,
@@ -813,7 +819,14 @@ int cmd_run(int argc, char **argv)
 			fputs(run_usage, stdout);
 		return rc > 0 ? NB_EXIT_OK : NB_EXIT_USAGE;
 	}
-	int code = run_execute(&opt, argv + optind, argc - optind, argv, argc);
+	struct modelsel models;
+	struct nb_err err;
+	int code = NB_EXIT_USAGE;
+	if (modelsel_init(&models, opt.model, opt.models, opt.region, &err) < 0)
+		msg_error("%s", err.msg);
+	else
+		code = run_execute(&opt, &models, argv + optind, argc - optind, argv, argc);
+	modelsel_cleanup(&models);
 	msg_forget_secrets();
 	return code;
 }

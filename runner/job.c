@@ -8,13 +8,18 @@
 
 #include "buf.h"
 #include "digest.h"
+#include "models.h"
 #include "xalloc.h"
 
 /* Ids travel in a header and in every report: keep them short. */
 #define JOB_MAX_ID 512
 
 /* Keys of a job line that are novabatch's, not the Converse request's. */
-static const char *const job_own_keys[] = {"id", "modelId", "stream", "expect", "tags"};
+static const char *const job_own_keys[] = {"id", "modelId", "model", "models", "stream",
+					   "expect", "tags"};
+
+/* Models one line may run on. */
+#define JOB_MAX_MODELS 16
 
 /* Converse request fields whose JSON type is checked here; any other field
  * passes through unchecked (the service judges it). */
@@ -97,39 +102,137 @@ static int job_check_messages(const struct job *job, const json_t *messages, str
 	return 0;
 }
 
-/* Takes id and modelId off the line; both stay set on failure. */
-static int job_take_identity(struct job *job, json_t *root, const char *default_model,
+int job_resolve_model(const struct models *catalog, const char *region, const char *name,
+		      char **id)
+{
+	*id = catalog ? models_resolve(catalog, name, region) : NULL;
+	if (*id)
+		return 0;
+	/* Not an alias: a model id, a profile id or an ARN has a '.' or ':'. */
+	if (strchr(name, '.') || strchr(name, ':')) {
+		*id = xstrdup(name);
+		return 0;
+	}
+	return -1;
+}
+
+static void job_add_model(struct job *job, char *id)
+{
+	job->models = xrealloc(job->models, (job->nmodels + 1) * sizeof *job->models);
+	job->models[job->nmodels++] = id;
+}
+
+/* Says which aliases there are, for a name that is none of them. */
+static int job_unknown_alias(struct nb_err *err, const struct job *job, const char *field,
+			     const struct job_models *jm, const char *name)
+{
+	char names[256] = "";
+	if (jm->catalog)
+		models_alias_names(jm->catalog, names, sizeof names);
+	char what[512];
+	snprintf(what, sizeof what, "'%s' is not a model alias (aliases: %s) nor a model id",
+		 name, *names ? names : "none");
+	return job_field_error(err, job, field, what, NULL);
+}
+
+/* The models of the line: --models, else its modelId, model or models,
+ * else --model. */
+static int job_take_models(struct job *job, json_t *root, const struct job_models *jm,
+			   struct nb_err *err)
+{
+	for (size_t i = 0; i < jm->noverride; i++)
+		job_add_model(job, xstrdup(jm->override[i]));
+	const json_t *model_id = json_object_get(root, "modelId");
+	const json_t *alias = json_object_get(root, "model");
+	const json_t *list = json_object_get(root, "models");
+	if ((model_id != NULL) + (alias != NULL) + (list != NULL) > 1)
+		return job_field_error(err, job, model_id ? "modelId" : "model",
+				       "give one of modelId, model and models", NULL);
+	if (model_id && !(json_is_string(model_id) && json_string_length(model_id) > 0))
+		return job_field_error(err, job, "modelId", "must be a non-empty string", model_id);
+	if (alias && !(json_is_string(alias) && json_string_length(alias) > 0))
+		return job_field_error(err, job, "model", "must be a non-empty string", alias);
+	if (list && !(json_is_array(list) && json_array_size(list) > 0))
+		return job_field_error(err, job, "models", "must be a non-empty array of names",
+				       json_is_array(list) ? NULL : list);
+	if (jm->noverride)
+		return 0;
+	if (model_id) {
+		job_add_model(job, xstrdup(json_string_value(model_id)));
+	} else if (alias) {
+		char *id = jm->catalog ? models_resolve(jm->catalog, json_string_value(alias),
+							jm->region)
+				       : NULL;
+		if (!id)
+			return job_unknown_alias(err, job, "model", jm, json_string_value(alias));
+		job_add_model(job, id);
+	} else if (list) {
+		if (json_array_size(list) > JOB_MAX_MODELS) {
+			char what[64];
+			snprintf(what, sizeof what, "more than %d models", JOB_MAX_MODELS);
+			return job_field_error(err, job, "models", what, NULL);
+		}
+		size_t i;
+		const json_t *name;
+		json_array_foreach(list, i, name) {
+			char field[32];
+			snprintf(field, sizeof field, "models[%zu]", i);
+			char *id;
+			if (!json_is_string(name) || json_string_length(name) == 0)
+				return job_field_error(err, job, field, "must be a non-empty string",
+						       name);
+			if (job_resolve_model(jm->catalog, jm->region, json_string_value(name),
+					      &id) < 0)
+				return job_unknown_alias(err, job, field, jm, json_string_value(name));
+			for (size_t j = 0; j < job->nmodels; j++) {
+				if (strcmp(job->models[j], id) == 0) {
+					free(id);
+					return job_field_error(err, job, field,
+							       "names a model already listed", NULL);
+				}
+			}
+			job_add_model(job, id);
+		}
+	} else if (jm->default_model) {
+		job_add_model(job, xstrdup(jm->default_model));
+	}
+	return 0;
+}
+
+/* Takes id and the models off the line; both stay set on failure, so an
+ * invalid line is recorded under its own id and model. */
+static int job_take_identity(struct job *job, json_t *root, const struct job_models *jm,
 			     struct nb_err *err)
 {
 	const json_t *id = json_object_get(root, "id");
-	const json_t *model = json_object_get(root, "modelId");
-	if (json_is_string(model) && json_string_length(model) > 0)
-		job->model_id = xstrdup(json_string_value(model));
-	else if (!model && default_model)
-		job->model_id = xstrdup(default_model);
-	if (json_is_string(id) && json_string_length(id) > JOB_MAX_ID) {
+	bool id_ok = !id || (json_is_string(id) && json_string_length(id) > 0 &&
+			     json_string_length(id) <= JOB_MAX_ID);
+	if (id_ok && id) {
+		free(job->id);
+		job->id = xstrdup(json_string_value(id));
+	}
+	int models_rc = job_take_models(job, root, jm, err);
+	if (job->nmodels > 0)
+		job->model_id = xstrdup(job->models[0]);
+	if (!id_ok && json_is_string(id) && json_string_length(id) > JOB_MAX_ID) {
 		char what[64];
 		snprintf(what, sizeof what, "longer than %d bytes", JOB_MAX_ID);
 		return job_field_error(err, job, "id", what, NULL);
-	} else if (json_is_string(id) && json_string_length(id) > 0) {
-		free(job->id);
-		job->id = xstrdup(json_string_value(id));
-	} else if (id) {
-		return job_field_error(err, job, "id", "must be a non-empty string", id);
 	}
-	if (model && !job->model_id)
-		return job_field_error(err, job, "modelId", "must be a non-empty string", model);
+	if (!id_ok)
+		return job_field_error(err, job, "id", "must be a non-empty string", id);
+	if (models_rc < 0)
+		return -1;
 	if (!job->model_id)
 		return job_field_error(err, job, "modelId",
-				       "missing; name a model on the line or give --model", NULL);
+				       "missing; name a model (modelId, model or models) on the "
+				       "line or give --model",
+				       NULL);
 	return 0;
 }
 
 static int job_check_fields(const struct job *job, json_t *root, struct nb_err *err)
 {
-	if (json_object_get(root, "model") || json_object_get(root, "models"))
-		return job_field_error(err, job, json_object_get(root, "model") ? "model" : "models",
-				       "model aliases are not supported yet; give modelId", NULL);
 	const json_t *stream = json_object_get(root, "stream");
 	if (stream && !json_is_boolean(stream))
 		return job_field_error(err, job, "stream", "must be true or false", stream);
@@ -290,7 +393,7 @@ static void job_hash(struct job *job)
 }
 
 int job_parse(struct job *job, const char *text, size_t len, const char *file, long line,
-	      const char *default_model, struct nb_err *err)
+	      const struct job_models *jm, struct nb_err *err)
 {
 	memset(job, 0, sizeof *job);
 	job->file = file;
@@ -310,7 +413,7 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 			job_type_name(json_typeof(root)));
 		goto out;
 	}
-	if (job_take_identity(job, root, default_model, err) < 0 ||
+	if (job_take_identity(job, root, jm, err) < 0 ||
 	    job_check_fields(job, root, err) < 0)
 		goto out;
 	job->body = job_strip_own_keys(text, len, &job->body_len);
@@ -323,10 +426,24 @@ out:
 	return ret;
 }
 
+void job_for_model(const struct job *line, size_t i, struct job *out)
+{
+	*out = *line;
+	out->id = xstrdup(line->id);
+	out->model_id = xstrdup(line->models[i]);
+	out->models = NULL;
+	out->nmodels = 0;
+	out->body = xstrndup(line->body, line->body_len);
+	job_hash(out);
+}
+
 void job_cleanup(struct job *job)
 {
 	free(job->id);
 	free(job->model_id);
+	for (size_t i = 0; i < job->nmodels; i++)
+		free(job->models[i]);
+	free(job->models);
 	free(job->body);
 	memset(job, 0, sizeof *job);
 }

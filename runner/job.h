@@ -16,9 +16,23 @@
 
 #include "err.h"
 
+struct models;
+
+/* How a line's models are found. */
+struct job_models {
+	const char *default_model;     /* --model, an id (already resolved); may be NULL */
+	char *const *override;         /* --models, ids (already resolved), in place of
+					  the line's own; noverride 0 for none */
+	size_t noverride;
+	const struct models *catalog;  /* aliases for "model" and "models"; may be NULL */
+	const char *region;            /* which inference profile an alias calls */
+};
+
 struct job {
 	char *id;       /* owned; the line's id, or "FILE:LINE" */
-	char *model_id; /* owned; NULL when the line names none and no default */
+	char *model_id; /* owned; the (first) model; NULL when the line names none */
+	char **models;  /* owned; every model the line runs on (job_for_model) */
+	size_t nmodels;
 	char *body;     /* owned; the Converse request: the line's own bytes
 			   for every request field, novabatch's keys cut out */
 	size_t body_len;
@@ -30,12 +44,25 @@ struct job {
 	long line;
 };
 
-/* Parses one line. default_model (may be NULL) serves lines without
- * modelId. Returns 0, or -1 with err set to "FILE:LINE: field 'F': what is
- * wrong". On failure id (and model_id, when the line had one) are still
- * set, so the invalid job can be recorded; job_cleanup is needed either way. */
+/* Parses one line. Its models are --models (jm->override) when given,
+ * else the line's modelId, model (an alias) or models (aliases or ids),
+ * else --model. Returns 0, or -1 with err set to "FILE:LINE: field 'F':
+ * what is wrong". On failure id (and model_id, when the line had one) are
+ * still set, so the invalid job can be recorded; job_cleanup is needed
+ * either way. */
 int job_parse(struct job *job, const char *text, size_t len, const char *file, long line,
-	      const char *default_model, struct nb_err *err);
+	      const struct job_models *jm, struct nb_err *err);
+
+/* The job of a parsed line on its i-th model (line->models[i]), with its
+ * own copy of the body and its own request hash. */
+void job_for_model(const struct job *line, size_t i, struct job *out);
+
+/* Resolves a model name from the command line or a models list: an alias
+ * of catalog (for region), else a name with a '.' or ':' taken as a model
+ * id, profile id or ARN. Returns 0 with *id (the caller frees it), or -1
+ * when the name is neither. */
+int job_resolve_model(const struct models *catalog, const char *region, const char *name,
+		      char **id);
 
 void job_cleanup(struct job *job);
 

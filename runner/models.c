@@ -12,7 +12,8 @@
 #define MODELS_MAX_PRICE 1e6
 
 struct models_entry {
-	const char *id; /* borrowed from doc */
+	const char *id;    /* borrowed from doc */
+	const char *alias; /* borrowed from doc; NULL for none */
 	struct models_price price;
 };
 
@@ -91,13 +92,23 @@ static int models_from_doc(json_t *doc, const char *origin, struct models **out,
 				origin, i);
 			goto out;
 		}
+		json_t *alias = json_object_get(entry, "alias");
+		if (alias && !(json_is_string(alias) && json_string_length(alias) > 0)) {
+			err_set(err, "%s: models[%zu]: \"alias\" must be a non-empty string", origin,
+				i);
+			goto out;
+		}
 		for (size_t j = 0; j < m->n; j++) {
-			if (strcmp(m->entries[j].id, id) == 0) {
+			if (strcmp(m->entries[j].id, id) == 0 ||
+			    (alias && m->entries[j].alias &&
+			     strcmp(m->entries[j].alias, json_string_value(alias)) == 0)) {
 				err_set(err, "%s: models[%zu]: \"%s\" is listed twice", origin, i,
-					id);
+					strcmp(m->entries[j].id, id) == 0 ? id
+									  : json_string_value(alias));
 				goto out;
 			}
 		}
+		m->entries[m->n].alias = json_string_value(alias);
 		struct models_price *p = &m->entries[m->n].price;
 		/* Cache reads and writes default to the input rate: Bedrock bills
 		 * cache writes at the input rate, and a missing cache read price
@@ -190,4 +201,40 @@ char *models_to_json(const struct models *m)
 	if (!text)
 		abort(); /* jansson fails here only when out of memory */
 	return text;
+}
+
+/* The geographic inference profile of a region: us-east-1 -> "us.". Regions
+ * without one (and GovCloud, whose profiles differ) call the base model. */
+static const char *models_region_prefix(const char *region)
+{
+	if (strncmp(region, "us-gov-", 7) == 0)
+		return "";
+	if (strncmp(region, "us-", 3) == 0)
+		return "us.";
+	if (strncmp(region, "eu-", 3) == 0)
+		return "eu.";
+	if (strncmp(region, "ap-", 3) == 0)
+		return "apac.";
+	return "";
+}
+
+char *models_resolve(const struct models *m, const char *name, const char *region)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->entries[i].alias && strcmp(m->entries[i].alias, name) == 0)
+			return xasprintf("%s%s", models_region_prefix(region), m->entries[i].id);
+	return NULL;
+}
+
+void models_alias_names(const struct models *m, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < m->n && used < size; i++) {
+		if (!m->entries[i].alias)
+			continue;
+		int n = snprintf(out + used, size - used, "%s%s", used ? ", " : "",
+				 m->entries[i].alias);
+		used += n > 0 ? (size_t)n : 0;
+	}
 }

@@ -6,8 +6,9 @@
  * per 1,000 tokens to integer micro-USD per million tokens, so that costs are
  * sums of integers: tokens x (micro-USD per 1M tokens) is a cost in pico-USD,
  * exact for any run below 9.2 million USD. It matches a model id, an
- * inference-profile id (`us.`, `eu.`, `apac.`) or an ARN to a price. It does
- * not resolve aliases for job lines, nor know which models a region offers.
+ * inference-profile id (`us.`, `eu.`, `apac.`) or an ARN to a price, and
+ * an alias ("lite") to the model id a region calls. It does not know which
+ * models a region offers.
  */
 #ifndef NB_MODELS_H
 #define NB_MODELS_H
@@ -47,6 +48,15 @@ void models_free(struct models *m);
  * ARN whose last '/'-separated part is one of those. Returns true and fills
  * price, or false when the table does not know the model. */
 bool models_price_for(const struct models *m, const char *model_id, struct models_price *price);
+
+/* The model id an alias names in a region ("lite" in us-east-1 ->
+ * "us.amazon.nova-lite-v1:0": the geographic inference profile us., eu. or
+ * apac. of its region, the base id elsewhere), as a string the caller
+ * frees; NULL when name is not an alias of the table. */
+char *models_resolve(const struct models *m, const char *name, const char *region);
+
+/* The table's aliases, comma-separated, for messages; cut to size. */
+void models_alias_names(const struct models *m, char *out, size_t size);
 
 /* The cost in pico-USD of the given token counts at price. */
 int64_t models_cost_pusd(const struct models_price *price, int64_t input_tokens,

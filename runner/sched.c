@@ -740,11 +740,20 @@ static void sched_fill(struct sched *s)
 			return;
 		struct job job;
 		struct nb_err err;
-		if (job_parse(&job, text, len, s->reader.path, s->reader.line,
-			      s->cfg->default_model, &err) < 0)
+		if (job_parse(&job, text, len, s->reader.path, s->reader.line, &s->cfg->models,
+			      &err) < 0) {
 			sched_record_invalid(s, &job, err.msg);
-		else
+		} else if (job.nmodels == 1) {
 			sched_hold_job(s, &job);
+		} else {
+			/* One job per model: the window may pass its cap by a line. */
+			for (size_t i = 0; i < job.nmodels; i++) {
+				struct job one;
+				job_for_model(&job, i, &one);
+				sched_hold_job(s, &one);
+				job_cleanup(&one);
+			}
+		}
 		job_cleanup(&job);
 	}
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "job.h"
 #include "models.h"
 #include "ratelimit.h"
 #include "request.h"
@@ -59,7 +60,7 @@ struct sched_callbacks {
 struct sched_config {
 	char *const *files; /* job files, read in order */
 	int nfiles;
-	const char *default_model; /* for lines without modelId; may be NULL */
+	struct job_models models;  /* --model, --models, aliases */
 	int concurrency;           /* requests in flight at most */
 	long connect_timeout_ms;
 	long timeout_ms;           /* per attempt */

@@ -13,12 +13,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct job job;
 	struct nb_err err;
-	if (job_parse(&job, (const char *)data, size, "fuzz.jsonl", 1, "m", &err) == 0) {
+	struct job_models jm = {.default_model = "m", .region = "us-east-1"};
+	if (job_parse(&job, (const char *)data, size, "fuzz.jsonl", 1, &jm, &err) == 0) {
 		json_t *line = json_loadb((const char *)data, size, 0, NULL);
 		json_t *body = json_loadb(job.body, job.body_len, 0, NULL);
 		if (!line || !body)
 			abort();
-		const char *own[] = {"id", "modelId", "stream", "expect", "tags"};
+		const char *own[] = {"id", "modelId", "model", "models", "stream", "expect", "tags"};
 		for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
 			json_object_del(line, own[i]);
 		if (!json_equal(line, body))

@@ -24,7 +24,7 @@ good-2" "$(sql "$db" "SELECT job_id FROM jobs WHERE status = 'ok' ORDER BY job_i
 expect_eq "invalid rows" "$f:2|2|$f:2: not valid JSON: '[' or '{' expected near 'this' (column 4)
 $f:8|8|$f:8: field 'id': 'good-1' is already used by an earlier line for model us.amazon.nova-lite-v1:0; ids must be unique in a run
 no-messages|3|$f:3: field 'messages': missing; a job needs a messages array
-no-model|6|$f:6: field 'modelId': missing; name a model on the line or give --model
+no-model|6|$f:6: field 'modelId': missing; name a model (modelId, model or models) on the line or give --model
 wrong-type|5|$f:5: field 'messages': must be an array (found a string)" \
 	"$(sql "$db" "SELECT job_id, source_line, error_message FROM jobs WHERE status = 'invalid' ORDER BY job_id")"
 expect_eq "no request for invalid lines" 2 "$(sql "$db" "SELECT count(*) FROM attempts")"

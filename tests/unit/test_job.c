@@ -9,10 +9,22 @@
 #include <string.h>
 
 #include "job.h"
+#include "models.h"
+
+/* The built-in price table, for its aliases. */
+static struct models *catalog;
+
+static int parse_with(struct job *job, const char *line, const struct job_models *jm,
+		      struct nb_err *err)
+{
+	return job_parse(job, line, strlen(line), "jobs.jsonl", 7, jm, err);
+}
 
 static int parse(struct job *job, const char *line, const char *default_model, struct nb_err *err)
 {
-	return job_parse(job, line, strlen(line), "jobs.jsonl", 7, default_model, err);
+	struct job_models jm = {.default_model = default_model, .catalog = catalog,
+				.region = "us-east-1"};
+	return parse_with(job, line, &jm, err);
 }
 
 static void assert_rejected(const char *line, const char *default_model, const char *message)
@@ -190,7 +202,109 @@ static void rejects_a_line_without_a_model(void **state)
 {
 	(void)state;
 	assert_rejected("{\"messages\":[{\"role\":\"user\",\"content\":[]}]}", NULL,
-			"jobs.jsonl:7: field 'modelId': missing; name a model on the line or give --model");
+			"jobs.jsonl:7: field 'modelId': missing; name a model (modelId, model or "
+			"models) on the line or give --model");
+}
+
+static void an_alias_names_the_model_of_the_region(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *region, *want;
+	} cases[] = {
+		{"us-east-1", "us.amazon.nova-lite-v1:0"},
+		{"eu-west-3", "eu.amazon.nova-lite-v1:0"},
+		{"ap-northeast-1", "apac.amazon.nova-lite-v1:0"},
+		{"ca-central-1", "amazon.nova-lite-v1:0"},
+		{"us-gov-west-1", "amazon.nova-lite-v1:0"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct job_models jm = {.catalog = catalog, .region = cases[i].region};
+		struct job job;
+		struct nb_err err;
+		assert_int_equal(parse_with(&job, "{\"model\":\"lite\",\"messages\":[{\"role\":"
+						  "\"user\",\"content\":[]}]}",
+					    &jm, &err),
+				 0);
+		assert_string_equal(job.model_id, cases[i].want);
+		assert_int_equal(job.nmodels, 1);
+		/* "model" is novabatch's: it is not sent. */
+		assert_null(strstr(job.body, "lite"));
+		job_cleanup(&job);
+	}
+}
+
+static void a_models_list_gives_one_job_per_model(void **state)
+{
+	(void)state;
+	struct job line, pro, arn;
+	struct nb_err err;
+	assert_int_equal(parse(&line, "{\"id\":\"q\",\"models\":[\"pro\",\"arn:aws:bedrock:us-east-1:"
+				      "123456789012:inference-profile/us.amazon.nova-micro-v1:0\"],"
+				      "\"messages\":[{\"role\":\"user\",\"content\":[]}]}",
+			       NULL, &err),
+			 0);
+	assert_int_equal(line.nmodels, 2);
+	job_for_model(&line, 0, &pro);
+	job_for_model(&line, 1, &arn);
+	assert_string_equal(pro.model_id, "us.amazon.nova-pro-v1:0");
+	assert_string_equal(arn.model_id, "arn:aws:bedrock:us-east-1:123456789012:"
+					  "inference-profile/us.amazon.nova-micro-v1:0");
+	assert_string_equal(pro.id, "q");
+	assert_string_equal(pro.body, line.body);
+	/* Each has the hash of its own model. */
+	assert_string_not_equal(pro.request_hash, arn.request_hash);
+	assert_string_equal(pro.request_hash, line.request_hash);
+	job_cleanup(&pro);
+	job_cleanup(&arn);
+	job_cleanup(&line);
+}
+
+static void the_command_line_models_replace_the_lines(void **state)
+{
+	(void)state;
+	char *ids[] = {"us.amazon.nova-micro-v1:0", "us.amazon.nova-lite-v1:0"};
+	struct job_models jm = {.override = ids, .noverride = 2, .catalog = catalog,
+				.region = "us-east-1"};
+	struct job job;
+	struct nb_err err;
+	assert_int_equal(parse_with(&job, "{\"modelId\":\"x.y\",\"messages\":[{\"role\":\"user\","
+					  "\"content\":[]}]}",
+				    &jm, &err),
+			 0);
+	assert_int_equal(job.nmodels, 2);
+	assert_string_equal(job.models[0], ids[0]);
+	assert_string_equal(job.models[1], ids[1]);
+	job_cleanup(&job);
+}
+
+static void rejects_bad_model_names(void **state)
+{
+	(void)state;
+	const char *msgs = ",\"messages\":[{\"role\":\"user\",\"content\":[]}]}";
+	static const struct {
+		const char *models, *message;
+	} cases[] = {
+		{"\"model\":\"mega\"", "jobs.jsonl:7: field 'model': 'mega' is not a model alias "
+				       "(aliases: micro, lite, pro, premier) nor a model id"},
+		{"\"model\":3", "jobs.jsonl:7: field 'model': must be a non-empty string (found a "
+			       "number)"},
+		{"\"models\":[]", "jobs.jsonl:7: field 'models': must be a non-empty array of names"},
+		{"\"models\":[\"pro\",\"giga\"]", "jobs.jsonl:7: field 'models[1]': 'giga' is not a "
+					       "model alias (aliases: micro, lite, pro, premier) nor a "
+					       "model id"},
+		{"\"models\":[\"pro\",\"us.amazon.nova-pro-v1:0\"]",
+		 "jobs.jsonl:7: field 'models[1]': names a model already listed"},
+		{"\"models\":[\"pro\",7]", "jobs.jsonl:7: field 'models[1]': must be a non-empty string "
+					 "(found a number)"},
+		{"\"modelId\":\"m\",\"model\":\"pro\"", "jobs.jsonl:7: field 'modelId': give one of "
+						  "modelId, model and models"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char line[512];
+		snprintf(line, sizeof line, "{%s%s", cases[i].models, msgs);
+		assert_rejected(line, NULL, cases[i].message);
+	}
 }
 
 static void keeps_id_and_model_of_an_invalid_line(void **state)
@@ -219,6 +333,15 @@ int main(void)
 		cmocka_unit_test(rejects_an_id_too_long),
 		cmocka_unit_test(estimates_tokens_for_quotas),
 		cmocka_unit_test(keeps_id_and_model_of_an_invalid_line),
+		cmocka_unit_test(an_alias_names_the_model_of_the_region),
+		cmocka_unit_test(a_models_list_gives_one_job_per_model),
+		cmocka_unit_test(the_command_line_models_replace_the_lines),
+		cmocka_unit_test(rejects_bad_model_names),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	struct nb_err err;
+	if (models_load_builtin(&catalog, &err) < 0)
+		return 1;
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	models_free(catalog);
+	return failed;
 }
