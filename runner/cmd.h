@@ -20,5 +20,6 @@ int cmd_run(int argc, char **argv);
 int cmd_mock(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
 
 #endif
