@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "models.h"
+#include "rawjson.h"
 #include "xalloc.h"
 
 /* Ids travel in a header and in every report: keep them short. */
@@ -248,95 +249,34 @@ static int job_check_fields(const struct job *job, json_t *root, struct nb_err *
 	return job_check_messages(job, json_object_get(root, "messages"), err);
 }
 
-/* Raw-text scanning of a line that jansson has already accepted as a JSON
- * object: the values are kept byte for byte (0.1 stays 0.1, not
- * 0.10000000000000001), only novabatch's own members are cut out. */
-static size_t job_skip_ws(const char *s, size_t i, size_t n)
+static bool job_is_own_key(const char *s, size_t key, size_t key_end)
 {
-	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-		i++;
-	return i;
+	for (size_t i = 0; i < sizeof job_own_keys / sizeof job_own_keys[0]; i++)
+		if (rawjson_key_is(s, key, key_end, job_own_keys[i]))
+			return true;
+	return false;
 }
 
-/* i is at an opening quote; returns the index after the closing one. */
-static size_t job_skip_string(const char *s, size_t i, size_t n)
-{
-	for (i++; i < n && s[i] != '"'; i++)
-		if (s[i] == '\\')
-			i++;
-	return i + 1;
-}
-
-static size_t job_skip_value(const char *s, size_t i, size_t n)
-{
-	if (s[i] == '"')
-		return job_skip_string(s, i, n);
-	int depth = 0;
-	for (; i < n; i++) {
-		char c = s[i];
-		if (c == '"') {
-			i = job_skip_string(s, i, n) - 1;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if (c == '}' || c == ']') {
-			if (depth == 0)
-				return i;
-			if (--depth == 0)
-				return i + 1;
-		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' ||
-					  c == '\r')) {
-			return i;
-		}
-	}
-	return i;
-}
-
-static bool job_is_own_key(const char *key, size_t len)
-{
-	char *decoded = NULL;
-	if (memchr(key, '\\', len)) {
-		/* An escaped key ("\u0069d") is compared by its meaning. */
-		json_t *k = json_loadb(key - 1, len + 2, JSON_DECODE_ANY, NULL);
-		decoded = xstrdup(json_string_value(k));
-		json_decref(k);
-		key = decoded;
-		len = strlen(decoded);
-	}
-	bool own = false;
-	for (size_t i = 0; i < sizeof job_own_keys / sizeof job_own_keys[0] && !own; i++)
-		own = strlen(job_own_keys[i]) == len && memcmp(job_own_keys[i], key, len) == 0;
-	free(decoded);
-	return own;
-}
-
-/* Copies the object in text without novabatch's own members. */
+/* Copies the object in text without novabatch's own members: the values
+ * are kept byte for byte (0.1 stays 0.1, not 0.10000000000000001). */
 static char *job_strip_own_keys(const char *s, size_t n, size_t *out_len)
 {
 	struct buf out;
 	buf_init(&out, 0);
 	buf_append(&out, "{", 1);
-	size_t i = job_skip_ws(s, 0, n) + 1;
+	struct rawjson_iter it;
+	size_t key, key_end, value, value_end;
 	bool first = true;
-	for (;;) {
-		i = job_skip_ws(s, i, n);
-		if (i >= n || s[i] == '}')
-			break;
-		size_t key = i;
-		size_t key_end = job_skip_string(s, i, n);
-		i = job_skip_ws(s, key_end, n) + 1; /* past ':' */
-		size_t value = job_skip_ws(s, i, n);
-		size_t value_end = job_skip_value(s, value, n);
-		if (!job_is_own_key(s + key + 1, key_end - key - 2)) {
-			if (!first)
-				buf_append(&out, ",", 1);
-			buf_append(&out, s + key, key_end - key);
-			buf_append(&out, ":", 1);
-			buf_append(&out, s + value, value_end - value);
-			first = false;
-		}
-		i = job_skip_ws(s, value_end, n);
-		if (i < n && s[i] == ',')
-			i++;
+	rawjson_iter_init(&it, s, n, rawjson_skip_ws(s, 0, n));
+	while (rawjson_iter_next(&it, &key, &key_end, &value, &value_end)) {
+		if (job_is_own_key(s, key, key_end))
+			continue;
+		if (!first)
+			buf_append(&out, ",", 1);
+		buf_append(&out, s + key, key_end - key);
+		buf_append(&out, ":", 1);
+		buf_append(&out, s + value, value_end - value);
+		first = false;
 	}
 	buf_append(&out, "}", 1);
 	*out_len = out.len;
