@@ -323,13 +323,23 @@ static void job_estimate_tokens(struct job *job, const json_t *root)
 
 static void job_hash(struct job *job)
 {
+	/* A media file is known by its size and modification time: reading
+	 * it whole here would hold what the request builder reads later. */
+	struct buf files;
+	buf_init(&files, 0);
+	for (size_t i = 0; i < job->media.nfiles; i++)
+		buf_appendf(&files, "%s\n%lld\n%lld\n", job->media.files[i].path,
+			    (long long)job->media.files[i].size,
+			    (long long)job->media.files[i].mtime_ns);
 	const struct digest_part parts[] = {
 		{job->model_id, strlen(job->model_id) + 1},
 		{job->body, job->body_len},
+		{buf_str(&files), files.len},
 	};
 	unsigned char md[DIGEST_SHA256_LEN];
-	digest_sha256(parts, 2, md);
+	digest_sha256(parts, 3, md);
 	digest_hex(md, sizeof md, job->request_hash);
+	buf_cleanup(&files);
 }
 
 int job_parse(struct job *job, const char *text, size_t len, const char *file, long line,
@@ -357,6 +367,8 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 	    job_check_fields(job, root, err) < 0)
 		goto out;
 	job->body = job_strip_own_keys(text, len, &job->body_len);
+	if (job_media_check(job->body, job->body_len, file, line, &job->media, err) < 0)
+		goto out;
 	job->stream = json_is_true(json_object_get(root, "stream"));
 	job_estimate_tokens(job, root);
 	job_hash(job);
@@ -374,6 +386,7 @@ void job_for_model(const struct job *line, size_t i, struct job *out)
 	out->models = NULL;
 	out->nmodels = 0;
 	out->body = xstrndup(line->body, line->body_len);
+	job_media_copy(&line->media, &out->media);
 	job_hash(out);
 }
 
@@ -385,5 +398,6 @@ void job_cleanup(struct job *job)
 		free(job->models[i]);
 	free(job->models);
 	free(job->body);
+	job_media_cleanup(&job->media);
 	memset(job, 0, sizeof *job);
 }

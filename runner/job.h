@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "job_media.h"
 
 struct models;
 
@@ -36,8 +37,10 @@ struct job {
 	char *body;     /* owned; the Converse request: the line's own bytes
 			   for every request field, novabatch's keys cut out */
 	size_t body_len;
+	struct job_media media; /* file sources, read when the request is built */
 	bool stream;           /* "stream": true: ConverseStream */
-	char request_hash[65]; /* SHA-256 hex of model id, NUL, body */
+	char request_hash[65]; /* SHA-256 hex of model id, NUL, body, and the size
+				  and modification time of each media file */
 	double est_input_tokens;  /* input estimate (see job.c) */
 	double max_output_tokens; /* inferenceConfig.maxTokens, or the model's default */
 	const char *file;      /* borrowed from the caller */

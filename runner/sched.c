@@ -65,6 +65,7 @@ struct sched_slot {
 	char first_started_at[CLOCK_ISO_LEN];
 	char attempt_started_at[CLOCK_ISO_LEN];
 	struct request req;         /* the attempt in flight */
+	struct buf media_body;      /* its body with media files read in, if any */
 	bool stream;                /* ConverseStream */
 	struct stream_read sr;      /* the streamed attempt in flight */
 	uv_timer_t backoff;
@@ -385,6 +386,7 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 	struct attempt_outcome a;
 	attempt_read(res, slot->stream ? &slot->sr : NULL, &s->cfg->retry, &a);
 	request_cleanup(&slot->req);
+	buf_cleanup(&slot->media_body);
 	if (slot->stream)
 		stream_read_cleanup(&slot->sr);
 	sched_record_attempt(s, slot, &a);
@@ -433,6 +435,17 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 	sched_maybe_finish(s);
 }
 
+/* The body the attempt sends: the line's, or with its media files read in. */
+static const char *sched_body(const struct sched_slot *slot, size_t *len)
+{
+	if (slot->job.media.nfiles > 0) {
+		*len = slot->media_body.len;
+		return slot->media_body.data;
+	}
+	*len = slot->job.body_len;
+	return slot->job.body;
+}
+
 /* Bytes of a 200 stream: decoded and timed as they come. */
 static int sched_chunk_cb(const char *bytes, size_t len, uint64_t now_ns, void *data)
 {
@@ -443,11 +456,13 @@ static int sched_chunk_cb(const char *bytes, size_t len, uint64_t now_ns, void *
 /* Hands the signed request to the pool; a stream is read as it comes. */
 static int sched_post(struct sched *s, struct sched_slot *slot, struct nb_err *err)
 {
+	size_t body_len;
+	const char *body = sched_body(slot, &body_len);
 	struct pool_request pr = {
 		.url = slot->req.url,
 		.headers = slot->req.headers,
-		.body = slot->job.body,
-		.body_len = slot->job.body_len,
+		.body = body,
+		.body_len = body_len,
 		.done = sched_done_cb,
 		.data = slot,
 	};
@@ -467,9 +482,19 @@ static int sched_post(struct sched *s, struct sched_slot *slot, struct nb_err *e
 /* Signs and sends the next attempt of a ready job. */
 static void sched_send(struct sched *s, struct sched_slot *slot, double now_ms)
 {
-	struct request_job rj = {slot->job.id, slot->job.model_id, slot->job.body,
-				 slot->job.body_len, slot->stream};
 	struct nb_err err;
+	if (slot->job.media.nfiles > 0) {
+		buf_init(&slot->media_body, 0);
+		if (job_media_expand(slot->job.body, slot->job.body_len, &slot->job.media,
+				     &slot->media_body, &err) < 0) {
+			buf_cleanup(&slot->media_body);
+			sched_finish_failed(s, slot, "MediaFileError", err.msg, 0, NULL);
+			return;
+		}
+	}
+	size_t body_len;
+	const char *body = sched_body(slot, &body_len);
+	struct request_job rj = {slot->job.id, slot->job.model_id, body, body_len, slot->stream};
 	clock_utc_iso(slot->attempt_started_at);
 	if (!slot->first_started_at[0])
 		memcpy(slot->first_started_at, slot->attempt_started_at, CLOCK_ISO_LEN);
@@ -478,6 +503,7 @@ static void sched_send(struct sched *s, struct sched_slot *slot, double now_ms)
 	    sched_post(s, slot, &err) < 0) {
 		/* Nothing was sent; the job fails with the reason. */
 		request_cleanup(&slot->req);
+		buf_cleanup(&slot->media_body);
 		sched_finish_failed(s, slot, "RequestError", err.msg, 0, NULL);
 		return;
 	}
