@@ -40,6 +40,7 @@ struct converse_stream {
 	bool has_content, got_stop, got_metadata, failed;
 	char *stop_reason;
 	char *additional;
+	char *trace; /* metadata.trace as JSON, or NULL */
 	int64_t input_tokens, output_tokens, total_tokens;
 	int64_t cache_read_tokens, cache_write_tokens, latency_ms;
 	struct converse_stream_error error;
@@ -70,6 +71,7 @@ void converse_stream_free(struct converse_stream *cs)
 	free(cs->blocks);
 	free(cs->stop_reason);
 	free(cs->additional);
+	free(cs->trace);
 	free(cs->error.message);
 	free(cs);
 }
@@ -331,6 +333,8 @@ static int converse_stream_metadata(struct converse_stream *cs, const json_t *pa
 	cs->cache_read_tokens = converse_stream_count(usage, "cacheReadInputTokens");
 	cs->cache_write_tokens = converse_stream_count(usage, "cacheWriteInputTokens");
 	cs->latency_ms = converse_stream_count(json_object_get(payload, "metrics"), "latencyMs");
+	free(cs->trace);
+	cs->trace = response_json_text(json_object_get(payload, "trace"));
 	cs->got_metadata = true;
 	return 0;
 }
@@ -511,6 +515,8 @@ int converse_stream_finish(struct converse_stream *cs, struct response *out,
 	out->cache_read_tokens = cs->cache_read_tokens;
 	out->cache_write_tokens = cs->cache_write_tokens;
 	out->server_latency_ms = cs->latency_ms;
+	out->additional_fields = cs->additional ? xstrdup(cs->additional) : NULL;
+	out->trace = cs->trace ? xstrdup(cs->trace) : NULL;
 	return 0;
 failed:
 	if (err)

@@ -56,6 +56,8 @@ int response_parse_converse(const char *body, size_t len, struct response *out,
 	out->cache_read_tokens = response_count(usage, "cacheReadInputTokens");
 	out->cache_write_tokens = response_count(usage, "cacheWriteInputTokens");
 	out->server_latency_ms = response_count(json_object_get(root, "metrics"), "latencyMs");
+	out->additional_fields = response_json_text(json_object_get(root, "additionalModelResponseFields"));
+	out->trace = response_json_text(json_object_get(root, "trace"));
 	ret = 0;
 out:
 	json_decref(root);
@@ -64,11 +66,20 @@ out:
 	return ret;
 }
 
+char *response_json_text(const void *json_value)
+{
+	if (!json_value)
+		return NULL;
+	return json_dumps(json_value, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+}
+
 void response_cleanup(struct response *res)
 {
 	free(res->output_text);
 	free(res->content);
 	free(res->stop_reason);
+	free(res->additional_fields);
+	free(res->trace);
 	memset(res, 0, sizeof *res);
 }
 

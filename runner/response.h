@@ -24,7 +24,12 @@ struct response {
 	int64_t input_tokens, output_tokens, total_tokens;
 	int64_t cache_read_tokens, cache_write_tokens;
 	int64_t server_latency_ms; /* metrics.latencyMs, -1 when absent */
+	char *additional_fields;   /* owned: additionalModelResponseFields as JSON, or NULL */
+	char *trace;               /* owned: trace (guardrails, prompt router) as JSON, or NULL */
 };
+
+/* value as compact JSON, owned; NULL for NULL. */
+char *response_json_text(const void *json_value);
 
 /* Parses a 200 Converse body. Returns 0, or -1 with err saying what is
  * missing (an answer without output.message is not a success). */

@@ -121,6 +121,8 @@ struct store_job_outcome {
 	int attempts;
 	const char *output_text;
 	const char *content;     /* JSON */
+	const char *additional_fields; /* JSON, or NULL */
+	const char *trace;       /* JSON, or NULL */
 	const char *stop_reason;
 	int64_t input_tokens, output_tokens, total_tokens;
 	int64_t cache_read_tokens, cache_write_tokens;

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
 );
 -- A new database starts at the latest version; store.c migrates older ones.
 INSERT INTO schema_version (version)
-    SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+    SELECT 4 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 
 -- One row per `novabatch run`. Options that matter are kept; secrets never.
 CREATE TABLE IF NOT EXISTS runs (
@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     attempts           INTEGER NOT NULL DEFAULT 0,
     output_text        TEXT,           -- the text blocks of the answer, joined
     content            TEXT,           -- output.message.content as JSON
+    additional_fields  TEXT,           -- additionalModelResponseFields as JSON
+    trace              TEXT,           -- trace (guardrails, prompt router) as JSON
     stop_reason        TEXT,
     input_tokens       INTEGER,
     output_tokens      INTEGER,

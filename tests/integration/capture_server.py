@@ -2,7 +2,8 @@
 
 Started by integration tests that check the exact bytes novabatch sends:
 it saves each request's path, headers and body as DIR/N.json and answers
-with a small, valid Converse response. It prints "LISTENING <port>" once it
+with a valid Converse response that uses the whole answer surface: a tool
+call, cache token counts, additional model response fields and a trace. It prints "LISTENING <port>" once it
 accepts connections. Not a Bedrock mock: no signature check, no faults.
 
 usage: capture_server.py DIR
@@ -13,10 +14,16 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ANSWER = json.dumps({
-    "output": {"message": {"role": "assistant", "content": [{"text": "captured"}]}},
-    "stopReason": "end_turn",
-    "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2},
+    "output": {"message": {"role": "assistant", "content": [
+        {"text": "captured"},
+        {"toolUse": {"toolUseId": "tooluse_9", "name": "get_weather", "input": {"city": "Paris"}}},
+    ]}},
+    "stopReason": "tool_use",
+    "usage": {"inputTokens": 10, "outputTokens": 4, "totalTokens": 30,
+              "cacheReadInputTokens": 12, "cacheWriteInputTokens": 4},
     "metrics": {"latencyMs": 1},
+    "additionalModelResponseFields": {"stop_sequence": None, "router": {"model": "lite"}},
+    "trace": {"guardrail": {"action": "NONE"}},
 }).encode()
 
 

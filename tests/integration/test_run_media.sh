@@ -21,6 +21,10 @@ run_nb run "$WORK/jobs/media.jsonl" "$WORK/jobs/tool-use.jsonl" --db "$WORK/m.db
 cd - >/dev/null
 expect_eq "media: exit" 0 "$RC"
 expect_eq "media: all ok" "6|6" "$(sql "$WORK/m.db" "SELECT count(*), sum(status = 'ok') FROM jobs")"
+# What comes back is kept: the tool call, the stop reason, cache tokens,
+# the additional fields asked for and the trace.
+expect_eq "the answer surface is stored" '6|tool_use|12|4|[{"text":"captured"},{"toolUse":{"toolUseId":"tooluse_9","name":"get_weather","input":{"city":"Paris"}}}]|{"stop_sequence":null,"router":{"model":"lite"}}|{"guardrail":{"action":"NONE"}}' \
+	"$(sql "$WORK/m.db" "SELECT count(*), stop_reason, cache_read_tokens, cache_write_tokens, content, additional_fields, trace FROM jobs GROUP BY 2, 3, 4, 5, 6, 7")"
 /usr/bin/python3 - "$WORK/captured" "$WORK/jobs/media" <<'PY' || fail "the bodies sent are not the lines with their files in"
 import base64, glob, json, os, sys
 cap, media = sys.argv[1], sys.argv[2]

@@ -31,6 +31,8 @@ static void reads_text_usage_and_metrics(void **state)
 	assert_int_equal(r.cache_write_tokens, -1);
 	assert_int_equal(r.server_latency_ms, 654);
 	assert_non_null(strstr(r.content, "\"text\":\"Certainly!"));
+	assert_null(r.additional_fields);
+	assert_null(r.trace);
 	response_cleanup(&r);
 }
 
@@ -43,7 +45,9 @@ static void joins_text_blocks_and_keeps_other_blocks(void **state)
 		"{\"toolUse\":{\"toolUseId\":\"t1\",\"name\":\"top_song\",\"input\":{\"sign\":\"WZPZ\"}}},"
 		"{\"text\":\"Done.\"}]}},\"stopReason\":\"tool_use\","
 		"\"usage\":{\"inputTokens\":10,\"outputTokens\":5,\"totalTokens\":40,"
-		"\"cacheReadInputTokens\":20,\"cacheWriteInputTokens\":5},\"metrics\":{\"latencyMs\":3}}";
+		"\"cacheReadInputTokens\":20,\"cacheWriteInputTokens\":5},\"metrics\":{\"latencyMs\":3},"
+		"\"additionalModelResponseFields\":{\"b\":[1, 2],\"a\":null},"
+		"\"trace\":{\"guardrail\":{\"action\":\"NONE\"}}}";
 	struct response r;
 	struct nb_err err;
 	assert_int_equal(response_parse_converse(body, strlen(body), &r, &err), 0);
@@ -52,6 +56,8 @@ static void joins_text_blocks_and_keeps_other_blocks(void **state)
 	assert_int_equal(r.cache_read_tokens, 20);
 	assert_int_equal(r.cache_write_tokens, 5);
 	assert_non_null(strstr(r.content, "\"toolUse\":{\"toolUseId\":\"t1\""));
+	assert_string_equal(r.additional_fields, "{\"b\":[1,2],\"a\":null}");
+	assert_string_equal(r.trace, "{\"guardrail\":{\"action\":\"NONE\"}}");
 	response_cleanup(&r);
 }
 

@@ -146,13 +146,15 @@ static void a_database_of_version_1_is_migrated(void **state)
 				      "ALTER TABLE attempts DROP COLUMN output_tokens_per_s;"
 				      "ALTER TABLE attempts DROP COLUMN chunk_gap_p50_ms;"
 				      "ALTER TABLE attempts DROP COLUMN chunk_gap_max_ms;"
+				      "ALTER TABLE jobs DROP COLUMN additional_fields;"
+				      "ALTER TABLE jobs DROP COLUMN trace;"
 				      "UPDATE schema_version SET version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	store_free(f->st);
 	struct nb_err err;
 	assert_int_equal(store_open(f->path, false, &f->st, &err), 0);
-	assert_int_equal(query_int(f->st, "SELECT version FROM schema_version"), 3);
+	assert_int_equal(query_int(f->st, "SELECT version FROM schema_version"), 4);
 	assert_int_equal(query_int(f->st, "SELECT sessions FROM runs"), 1);
 	assert_int_equal(query_int(f->st, "SELECT count(chunk_gap_max_ms) FROM attempts"), 0);
 	/* A database from a newer novabatch is refused, with the reason. */
