@@ -26,17 +26,20 @@ struct job_media_walk {
 	struct nb_err *err;
 };
 
-static int job_media_fail(struct job_media_walk *w, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Fails with "FILE:LINE: field 'FIELDSUFFIX': what". */
+static int job_media_fail(struct job_media_walk *w, const char *field, const char *suffix,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int job_media_fail(struct job_media_walk *w, const char *field, const char *fmt, ...)
+static int job_media_fail(struct job_media_walk *w, const char *field, const char *suffix,
+			  const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	return err_set(w->err, "%s:%ld: field '%s': %s", w->job_file, w->line, field, what);
+	return err_set(w->err, "%s:%ld: field '%s%s': %s", w->job_file, w->line, field, suffix,
+		       what);
 }
 
 static const int64_t job_media_max_bytes[] = {
@@ -56,21 +59,21 @@ static void job_media_mb(int64_t bytes, char out[32])
 	snprintf(out, 32, "%.2f MB", (double)bytes / 1e6);
 }
 
-static int job_media_size_ok(struct job_media_walk *w, const char *field, enum media_kind kind,
-			     int64_t size)
+static int job_media_size_ok(struct job_media_walk *w, const char *field, const char *suffix,
+			     enum media_kind kind, int64_t size)
 {
 	char have[32], most[32];
 	if (size > job_media_max_bytes[kind]) {
 		job_media_mb(size, have);
 		job_media_mb(job_media_max_bytes[kind], most);
-		return job_media_fail(w, field, "%s of %s; %s %s may be %s at most",
+		return job_media_fail(w, field, suffix, "%s of %s; %s %s may be %s at most",
 				      media_kind_name(kind), have, kind == MEDIA_IMAGE ? "an" : "a",
 				      media_kind_name(kind), most);
 	}
 	w->inline_bytes += size;
 	if (w->inline_bytes > MEDIA_MAX_INLINE_BYTES) {
 		job_media_mb(w->inline_bytes, have);
-		return job_media_fail(w, field, "the request's inline media come to %s; 25 MB at "
+		return job_media_fail(w, field, suffix, "the request's inline media come to %s; 25 MB at "
 					 "most (put a video in S3 and use s3Location)", have);
 	}
 	return 0;
@@ -93,30 +96,29 @@ static int job_media_file_source(struct job_media_walk *w, const char *field,
 				 enum media_kind kind, const json_t *block, const char *name,
 				 size_t block_at, size_t block_end)
 {
-	char fld[256];
-	snprintf(fld, sizeof fld, "%s.source.file", field);
+	const char *fld = ".source.file";
 	if (!*name)
-		return job_media_fail(w, fld, "must be a non-empty path");
+		return job_media_fail(w, field, fld, "must be a non-empty path");
 	char *path = name[0] == '/' || !*w->dir ? xstrdup(name) : xasprintf("%s/%s", w->dir, name);
 	struct stat st;
 	int fd = -1;
 	int rc = -1;
 	if (stat(path, &st) != 0) {
-		job_media_fail(w, fld, "%s: %s", path, strerror(errno));
+		job_media_fail(w, field, fld, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		job_media_fail(w, fld, "%s: not a regular file", path);
+		job_media_fail(w, field, fld, "%s: not a regular file", path);
 		goto out;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char head[MEDIA_SNIFF_LEN];
 	ssize_t got = fd < 0 ? -1 : read(fd, head, sizeof head);
 	if (got < 0) {
-		job_media_fail(w, fld, "%s: %s", path, strerror(errno));
+		job_media_fail(w, field, fld, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (job_media_size_ok(w, fld, kind, (int64_t)st.st_size) < 0)
+	if (job_media_size_ok(w, field, fld, kind, (int64_t)st.st_size) < 0)
 		goto out;
 	const char *sniffed = media_sniff(kind, head, (size_t)got, path);
 	const json_t *format = json_object_get(block, "format");
@@ -127,13 +129,12 @@ static int job_media_file_source(struct job_media_walk *w, const char *field,
 		.insert_format = format == NULL,
 	};
 	if (format && !media_format_agrees(kind, json_string_value(format), sniffed)) {
-		snprintf(fld, sizeof fld, "%s.format", field);
-		job_media_fail(w, fld, "'%s', but %s holds %s", json_string_value(format), path,
+		job_media_fail(w, field, ".format", "'%s', but %s holds %s", json_string_value(format), path,
 			       sniffed ? sniffed : "something else");
 		goto out;
 	}
 	if (!format && !sniffed) {
-		job_media_fail(w, fld, "cannot tell the format of %s from its content or name; "
+		job_media_fail(w, field, fld, "cannot tell the format of %s from its content or name; "
 				       "give %s.format (one of %s)",
 			       path, field, media_formats_text(kind));
 		goto out;
@@ -159,20 +160,18 @@ static int job_media_block(struct job_media_walk *w, enum media_kind kind, const
 {
 	json_t *block = json_loadb(w->body + at, end - at, 0, NULL);
 	int rc = -1;
-	char fld[256];
 	if (!json_is_object(block)) {
-		job_media_fail(w, field, "must be an object");
+		job_media_fail(w, field, "", "must be an object");
 		goto out;
 	}
 	if (++w->count[kind] > job_media_max_count[kind]) {
-		job_media_fail(w, field, "more than %d %s%s in one request", job_media_max_count[kind],
+		job_media_fail(w, field, "", "more than %d %s%s in one request", job_media_max_count[kind],
 			       media_kind_name(kind), job_media_max_count[kind] == 1 ? "" : "s");
 		goto out;
 	}
 	const json_t *format = json_object_get(block, "format");
-	snprintf(fld, sizeof fld, "%s.format", field);
 	if (format && !(json_is_string(format) && media_format_known(kind, json_string_value(format)))) {
-		job_media_fail(w, fld, "%s%s%s is not a%s %s format (%s)", json_is_string(format) ? "'" : "",
+		job_media_fail(w, field, ".format", "%s%s%s is not a%s %s format (%s)", json_is_string(format) ? "'" : "",
 			       json_is_string(format) ? json_string_value(format) : "a non-string",
 			       json_is_string(format) ? "'" : "", kind == MEDIA_IMAGE ? "n" : "",
 			       media_kind_name(kind), media_formats_text(kind));
@@ -180,16 +179,15 @@ static int job_media_block(struct job_media_walk *w, enum media_kind kind, const
 	}
 	if (kind == MEDIA_DOCUMENT) {
 		const json_t *name = json_object_get(block, "name");
-		snprintf(fld, sizeof fld, "%s.name", field);
 		if (!json_is_string(name) || json_string_length(name) == 0) {
-			job_media_fail(w, fld, "missing; a document needs a name");
+			job_media_fail(w, field, ".name", "missing; a document needs a name");
 			goto out;
 		}
 	}
 	const json_t *source = json_object_get(block, "source");
-	snprintf(fld, sizeof fld, "%s.source", field);
 	if (!json_is_object(source) || json_object_size(source) != 1) {
-		job_media_fail(w, fld, "must be an object with one of bytes, s3Location or file");
+		job_media_fail(w, field, ".source",
+			       "must be an object with one of bytes, s3Location or file");
 		goto out;
 	}
 	const json_t *bytes = json_object_get(source, "bytes");
@@ -197,35 +195,32 @@ static int job_media_block(struct job_media_walk *w, enum media_kind kind, const
 	const json_t *file = json_object_get(source, "file");
 	if (file) {
 		if (!json_is_string(file)) {
-			snprintf(fld, sizeof fld, "%s.source.file", field);
-			job_media_fail(w, fld, "must be a path");
+			job_media_fail(w, field, ".source.file", "must be a path");
 			goto out;
 		}
 		rc = job_media_file_source(w, field, kind, block, json_string_value(file), at, end);
 		goto out;
 	}
 	if (!format) {
-		snprintf(fld, sizeof fld, "%s.format", field);
-		job_media_fail(w, fld, "missing (one of %s); only a file source may leave it out",
+		job_media_fail(w, field, ".format",
+			       "missing (one of %s); only a file source may leave it out",
 			       media_formats_text(kind));
 		goto out;
 	}
 	if (bytes) {
-		snprintf(fld, sizeof fld, "%s.source.bytes", field);
 		if (!json_is_string(bytes)) {
-			job_media_fail(w, fld, "must be a base64 string");
+			job_media_fail(w, field, ".source.bytes", "must be a base64 string");
 			goto out;
 		}
-		rc = job_media_size_ok(w, fld, kind,
+		rc = job_media_size_ok(w, field, ".source.bytes", kind,
 				       job_media_base64_size(json_string_value(bytes),
 							     json_string_length(bytes)));
 		goto out;
 	}
-	snprintf(fld, sizeof fld, "%s.source.s3Location.uri", field);
 	const json_t *uri = json_object_get(s3, "uri");
 	if (!s3 || !json_is_object(s3) || !json_is_string(uri) ||
 	    strncmp(json_string_value(uri), "s3://", 5) != 0) {
-		job_media_fail(w, s3 ? fld : field,
+		job_media_fail(w, field, s3 ? ".source.s3Location.uri" : "",
 			       s3 ? "must be an s3:// URI"
 				  : "its source must be one of bytes, s3Location or file");
 		goto out;
@@ -251,25 +246,27 @@ static int job_media_blocks(struct job_media_walk *w, size_t open, const char *p
 	for (size_t j = 0; rawjson_iter_next(&it, &k, &kend, &at, &end); j++) {
 		if (w->body[at] != '{')
 			continue;
-		char field[256];
-		snprintf(field, sizeof field, "%s[%zu]", prefix, j);
-		for (int kind = MEDIA_IMAGE; kind <= MEDIA_DOCUMENT; kind++) {
+		char *field = xasprintf("%s[%zu]", prefix, j);
+		int rc = 0;
+		for (int kind = MEDIA_IMAGE; kind <= MEDIA_DOCUMENT && rc == 0; kind++) {
 			size_t ma, me;
-			char fld[300];
 			if (!rawjson_member(w->body, w->len, at, job_media_keys[kind], &ma, &me))
 				continue;
-			snprintf(fld, sizeof fld, "%s.%s", field, job_media_keys[kind]);
-			if (job_media_block(w, (enum media_kind)kind, fld, ma, me) < 0)
-				return -1;
+			char *fld = xasprintf("%s.%s", field, job_media_keys[kind]);
+			rc = job_media_block(w, (enum media_kind)kind, fld, ma, me);
+			free(fld);
 		}
 		size_t ta, te, ca, ce;
-		if (rawjson_member(w->body, w->len, at, "toolResult", &ta, &te) && w->body[ta] == '{' &&
-		    rawjson_member(w->body, w->len, ta, "content", &ca, &ce) && w->body[ca] == '[') {
-			char inner[300];
-			snprintf(inner, sizeof inner, "%s.toolResult.content", field);
-			if (job_media_blocks(w, ca, inner) < 0)
-				return -1;
+		if (rc == 0 && rawjson_member(w->body, w->len, at, "toolResult", &ta, &te) &&
+		    w->body[ta] == '{' && rawjson_member(w->body, w->len, ta, "content", &ca, &ce) &&
+		    w->body[ca] == '[') {
+			char *inner = xasprintf("%s.toolResult.content", field);
+			rc = job_media_blocks(w, ca, inner);
+			free(inner);
 		}
+		free(field);
+		if (rc < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -301,11 +298,12 @@ int job_media_check(const char *body, size_t len, const char *job_file, long lin
 		rawjson_iter_init(&it, body, len, ma);
 		for (size_t i = 0; rc == 0 && rawjson_iter_next(&it, &k, &kend, &at, &end); i++) {
 			size_t ca, ce;
-			char prefix[64];
-			snprintf(prefix, sizeof prefix, "messages[%zu].content", i);
-			if (body[at] == '{' && rawjson_member(body, len, at, "content", &ca, &ce) &&
-			    body[ca] == '[')
-				rc = job_media_blocks(&w, ca, prefix);
+			if (body[at] != '{' || !rawjson_member(body, len, at, "content", &ca, &ce) ||
+			    body[ca] != '[')
+				continue;
+			char *prefix = xasprintf("messages[%zu].content", i);
+			rc = job_media_blocks(&w, ca, prefix);
+			free(prefix);
 		}
 	}
 	free(w.dir);
