@@ -313,6 +313,9 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 	if (job_take_identity(job, root, default_model, err) < 0 ||
 	    job_check_fields(job, root, err) < 0)
 		goto out;
+	const json_t *expect = json_object_get(root, "expect");
+	if (expect && expect_parse(expect, file, line, &job->expect, err) < 0)
+		goto out;
 	job->body = job_strip_own_keys(text, len, &job->body_len);
 	job->stream = json_is_true(json_object_get(root, "stream"));
 	job_estimate_tokens(job, root);
@@ -328,5 +331,6 @@ void job_cleanup(struct job *job)
 	free(job->id);
 	free(job->model_id);
 	free(job->body);
+	expect_free(job->expect);
 	memset(job, 0, sizeof *job);
 }

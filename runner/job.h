@@ -5,7 +5,8 @@
  * the Converse request body to send) or into a message naming the file, line
  * and field that is wrong. Every request field is passed through untouched,
  * inline base64 media included; only novabatch's own keys (id, modelId,
- * stream, expect, tags) are taken out of the body. It does not read files
+ * stream, expect, tags) are taken out of the body; "expect" is parsed and
+ * kept (expect.h), small, for judging the answer. It does not read files
  * or send anything.
  */
 #ifndef NB_JOB_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "expect.h"
 
 struct job {
 	char *id;       /* owned; the line's id, or "FILE:LINE" */
@@ -23,6 +25,7 @@ struct job {
 			   for every request field, novabatch's keys cut out */
 	size_t body_len;
 	bool stream;           /* "stream": true: ConverseStream */
+	struct expect *expect; /* owned; the line's "expect", NULL when none */
 	char request_hash[65]; /* SHA-256 hex of model id, NUL, body */
 	double est_input_tokens;  /* input estimate (see job.c) */
 	double max_output_tokens; /* inferenceConfig.maxTokens, or the model's default */

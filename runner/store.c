@@ -22,6 +22,10 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE attempts ADD COLUMN output_tokens_per_s REAL;"
 	"ALTER TABLE attempts ADD COLUMN chunk_gap_p50_ms REAL;"
 	"ALTER TABLE attempts ADD COLUMN chunk_gap_max_ms REAL;",
+	/* 4: expectations, for regression runs. */
+	"ALTER TABLE jobs ADD COLUMN expect_status TEXT CHECK (expect_status IS NULL"
+	" OR expect_status = 'passed' OR expect_status = 'failed');"
+	"ALTER TABLE jobs ADD COLUMN expect_failures TEXT;",
 };
 #define STORE_VERSION (1 + (int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -31,7 +35,8 @@ static const char *const store_migrations[] = {
 	" output_tokens = NULL, total_tokens = NULL, cache_read_tokens = NULL,"              \
 	" cache_write_tokens = NULL, latency_ms = NULL, server_latency_ms = NULL,"           \
 	" ttft_ms = NULL, output_tokens_per_s = NULL, chunk_gap_p50_ms = NULL,"                \
-	" chunk_gap_max_ms = NULL, request_id = NULL, http_status = NULL"
+	" chunk_gap_max_ms = NULL, request_id = NULL, http_status = NULL,"                  \
+	" expect_status = NULL, expect_failures = NULL"
 
 enum store_stmt {
 	STMT_RUN_BEGIN,
@@ -93,7 +98,8 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
 		" cache_read_tokens = ?10, cache_write_tokens = ?11, latency_ms = ?12,"
 		" server_latency_ms = ?13, ttft_ms = ?14, request_id = ?15, http_status = ?16,"
 		" error_type = ?17, error_message = ?18, started_at = ?19, finished_at = ?20,"
-		" output_tokens_per_s = ?21, chunk_gap_p50_ms = ?22, chunk_gap_max_ms = ?23"
+		" output_tokens_per_s = ?21, chunk_gap_p50_ms = ?22, chunk_gap_max_ms = ?23,"
+		" expect_status = ?24, expect_failures = ?25"
 		" WHERE id = ?1",
 };
 
@@ -494,6 +500,8 @@ int store_job_finish(struct store *st, int64_t job_rowid, const struct store_job
 	bind_ms(s, 21, o->stream.tokens_per_s);
 	bind_ms(s, 22, o->stream.gap_p50_ms);
 	bind_ms(s, 23, o->stream.gap_max_ms);
+	bind_text(s, 24, o->expect_status);
+	bind_text(s, 25, o->expect_failures);
 	if (store_begin_write(st, err) < 0 || store_step(st, s, "finish job", err) < 0)
 		return -1;
 	return store_end_write(st, err);
