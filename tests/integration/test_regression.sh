@@ -201,3 +201,8 @@ expect_grep "full disk message" "cannot write /dev/full" "$WORK/err"
 run --junit "$WORK/no/such/dir.xml" "$WORK/base.jsonl"
 expect_eq "run --junit to a bad path" 2 "$RC"
 expect_eq "nothing was run" 6 "$(sql "$db" "SELECT count(*) FROM runs")"
+
+# The example file's expectations hold on the mock (the demo runs it).
+run --run-name example "$NB_SOURCE_DIR/jobs/examples/regression.jsonl"
+expect_eq "the example regression file passes on the mock" 0 "$RC"
+expect_grep "all passed" "all 6 jobs with expectations passed them" "$WORK/err"
