@@ -52,6 +52,22 @@ int cli_probability(const char *option, const char *text, double *out)
 	return 0;
 }
 
+int cli_percent(const char *option, const char *text, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (end > text && *end == '%')
+		end++;
+	/* Written so that NaN fails too. */
+	if (errno || end == text || *end || !(v >= 0 && v <= 1e6)) {
+		msg_error("--%s: '%s' is not a percentage from 0 (like 10 or 2.5)", option, text);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 int cli_write_output(const char *cmd, const char *path, cli_writer write, const void *ctx)
 {
 	const char *where = path ? path : "standard output";

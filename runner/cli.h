@@ -26,6 +26,10 @@ int cli_whole_number(const char *option, const char *text, long min, long max, l
  * Returns 0, or -1 after printing what is wrong. */
 int cli_probability(const char *option, const char *text, double *out);
 
+/* Parses a percentage from 0 ("10", "2.5", "10%") given for --option.
+ * Returns 0, or -1 after printing what is wrong. */
+int cli_percent(const char *option, const char *text, double *out);
+
 /* A writer returns 0, CLI_WRITE_ERROR when out could not be written (err:
  * the cause), or another negative code with err saying what went wrong. */
 #define CLI_WRITE_ERROR (-2)

@@ -8,7 +8,8 @@
 /* Exit codes, as DESIGN.md fixes them. */
 enum nb_exit {
 	NB_EXIT_OK = 0,
-	NB_EXIT_FAILED = 1,      /* finished, but some jobs failed */
+	NB_EXIT_FAILED = 1,      /* finished, but some jobs or expectations failed;
+				    compare: a regression */
 	NB_EXIT_USAGE = 2,       /* usage, configuration or input error */
 	NB_EXIT_STOPPED = 3,     /* stopped by a limit (resumable) */
 	NB_EXIT_INTERRUPTED = 130,
@@ -19,6 +20,7 @@ enum nb_exit {
 int cmd_run(int argc, char **argv);
 int cmd_mock(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 

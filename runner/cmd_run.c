@@ -21,12 +21,14 @@
 #include "clock.h"
 #include "cmd.h"
 #include "jobfile.h"
+#include "junit.h"
 #include "models.h"
 #include "modelsel.h"
 #include "msg.h"
 #include "request.h"
 #include "progress.h"
 #include "report.h"
+#include "results.h"
 #include "sched.h"
 #include "spend.h"
 #include "store.h"
@@ -60,6 +62,9 @@ static const char run_usage[] =
 	"  --idle-timeout SEC     a stream that sends nothing this long fails the\n"
 	"                         attempt, which is retried (default 60)\n"
 	"  --run-name NAME        name the run, for report --run NAME\n"
+	"  --junit FILE           write the run as JUnit XML: a testsuite per model, a\n"
+	"                         testcase per job, a failure per job whose \"expect\"\n"
+	"                         assertions failed\n"
 	"  --max-attempts N       attempts per job, the first included (default 8)\n"
 	"  --rpm N                requests per minute per model, at most\n"
 	"  --tpm N                tokens per minute per model, at most (input\n"
@@ -98,9 +103,10 @@ static const char run_usage[] =
 	"A kill loses at most the results of the last uncommitted batch: a resume\n"
 	"sends again at most --concurrency + --batch-size requests per crash.\n"
 	"\n"
-	"exit status: 0 every job ok; 1 some jobs failed or were invalid;\n"
-	"2 usage, configuration or input error (nothing was sent); 3 stopped by\n"
-	"--max-cost; 130 interrupted by a signal (3 and 130: resume it).\n";
+	"exit status: 0 every job ok; 1 some jobs failed or were invalid, or an\n"
+	"expectation failed; 2 usage, configuration or input error (nothing was\n"
+	"sent), or the --junit file could not be written; 3 stopped by --max-cost;\n"
+	"130 interrupted by a signal (3 and 130: resume it).\n";
 
 struct run_options {
 	const char *db;
@@ -109,6 +115,7 @@ struct run_options {
 	const char *model;
 	const char *models;
 	const char *run_name;
+	const char *junit;
 	long concurrency;
 	long max_attempts;
 	long rpm, tpm, burst;
@@ -137,6 +144,7 @@ struct run_state {
 	const struct run_options *opt;
 	long problems;
 	long notices;
+	long expect_failures;
 	bool progress_shown;
 	long total;        /* jobs the files hold; < 0 when unknown */
 	uint64_t start_ns; /* this session's start */
@@ -150,6 +158,7 @@ enum {
 	OPT_MODEL,
 	OPT_MODELS,
 	OPT_RUN_NAME,
+	OPT_JUNIT,
 	OPT_MAX_ATTEMPTS,
 	OPT_RPM,
 	OPT_TPM,
@@ -185,6 +194,7 @@ static const struct option run_long_options[] = {
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"models", required_argument, NULL, OPT_MODELS},
 	{"run-name", required_argument, NULL, OPT_RUN_NAME},
+	{"junit", required_argument, NULL, OPT_JUNIT},
 	{"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
 	{"rpm", required_argument, NULL, OPT_RPM},
 	{"tpm", required_argument, NULL, OPT_TPM},
@@ -269,6 +279,9 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 			break;
 		case OPT_RUN_NAME:
 			opt->run_name = optarg;
+			break;
+		case OPT_JUNIT:
+			opt->junit = optarg;
 			break;
 		case OPT_MAX_ATTEMPTS:
 			if (cli_whole_number("max-attempts", optarg, 1, 100, &opt->max_attempts) < 0)
@@ -461,6 +474,18 @@ static void run_notice_cb(const char *message, void *data)
 		msg_info("%s", message);
 	else if (rs->notices == RUN_MAX_PRINTED_PROBLEMS + 1)
 		msg_info("more notices follow; they are not printed");
+}
+
+static void run_expect_cb(const char *message, void *data)
+{
+	struct run_state *rs = data;
+	run_clear_progress(rs);
+	rs->expect_failures++;
+	if (rs->expect_failures <= RUN_MAX_PRINTED_PROBLEMS)
+		msg_warn("%s", message);
+	else if (rs->expect_failures == RUN_MAX_PRINTED_PROBLEMS + 1)
+		msg_warn("more expectations failed; they are recorded in the database "
+			 "(novabatch report, novabatch export)");
 }
 
 /* On a terminal the line is redrawn in place; elsewhere it is logged. */
@@ -663,9 +688,11 @@ static const char *run_status_of(enum sched_ending e)
 	return "interrupted";
 }
 
-/* The last words of a session, and its exit code. */
+/* The last words of a session, and its exit code. expect_passed and
+ * expect_failed count the whole run's jobs, earlier sessions included. */
 static int run_summary(const struct run_options *opt, const struct run_target *target,
-		       const struct sched_totals *t, double seconds)
+		       const struct sched_totals *t, int64_t expect_passed,
+		       int64_t expect_failed, double seconds)
 {
 	char usd[REPORT_USD_LEN];
 	report_usd_text(t->cost_pusd, usd);
@@ -682,8 +709,16 @@ static int run_summary(const struct run_options *opt, const struct run_target *t
 			 t->attempts, t->retries, t->throttled, (long long)t->input_tokens,
 			 (long long)t->output_tokens, usd,
 			 t->cost_known && target->spent_known ? "" : " (some models have no price)");
+	if (expect_failed)
+		msg_error("run %lld: %lld of %lld jobs with expectations failed them "
+			  "(novabatch report shows the pass rate per model)",
+			  (long long)target->run_id, (long long)expect_failed,
+			  (long long)(expect_passed + expect_failed));
+	else if (expect_passed && !opt->quiet)
+		msg_info("run %lld: all %lld jobs with expectations passed them",
+			 (long long)target->run_id, (long long)expect_passed);
 	if (t->ending == SCHED_FINISHED)
-		return t->failed || t->invalid ? NB_EXIT_FAILED : NB_EXIT_OK;
+		return t->failed || t->invalid || expect_failed ? NB_EXIT_FAILED : NB_EXIT_OK;
 	if (t->ending == SCHED_STOPPED) {
 		char limit[REPORT_USD_LEN];
 		report_usd_text(opt->max_cost_pusd, limit);
@@ -696,6 +731,26 @@ static int run_summary(const struct run_options *opt, const struct run_target *t
 	msg_error("run %lld interrupted by %s; to go on: novabatch run --db %s --resume=%lld",
 		  (long long)target->run_id, t->stop_message, opt->db, (long long)target->run_id);
 	return NB_EXIT_INTERRUPTED;
+}
+
+/* Writes the run as JUnit XML into out, and closes it. Returns 0, or -1
+ * after printing the problem. */
+static int run_write_junit(const struct run_options *opt, struct store *st, int64_t run_id,
+			   FILE *out)
+{
+	struct results r;
+	struct nb_err err;
+	int rc = results_load(store_db(st), run_id, &r, &err);
+	if (rc < 0)
+		msg_error("--junit: %s", err.msg);
+	else if ((rc = junit_write_run(&r, out, &err)) < 0)
+		msg_error("--junit: cannot write %s: %s", opt->junit, err.msg);
+	results_cleanup(&r);
+	if (fclose(out) != 0 && rc == 0) {
+		msg_error("--junit: cannot write %s: %s", opt->junit, strerror(errno));
+		rc = -1;
+	}
+	return rc;
 }
 
 static int run_execute(const struct run_options *opt, const struct modelsel *models,
@@ -721,11 +776,18 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 	struct nb_err err;
 	struct store *st = NULL;
 	struct run_target target = {.files = files, .nfiles = nfiles};
+	FILE *junit = NULL;
 	int code = NB_EXIT_USAGE;
 	if (request_endpoint_init(&ep, url ? url : default_url, opt->region, &err) < 0) {
 		msg_error("%s", err.msg);
 		free(default_url);
 		return NB_EXIT_USAGE;
+	}
+	/* Opened before anything is sent: a path that cannot be written stops
+	 * the run before it costs anything. */
+	if (opt->junit && !(junit = fopen(opt->junit, "w"))) {
+		msg_error("--junit: cannot write %s: %s", opt->junit, strerror(errno));
+		goto out;
 	}
 	if (store_open(opt->db, false, &st, &err) < 0) {
 		msg_error("%s", err.msg);
@@ -777,7 +839,7 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 		.grace_ms = opt->grace_s * 1000,
 		.commit_interval_ms = opt->commit_interval_ms,
 		.progress_interval_ms = progress_ms,
-		.cb = {run_problem_cb, run_notice_cb, run_progress_cb, &rs},
+		.cb = {run_problem_cb, run_notice_cb, run_expect_cb, run_progress_cb, &rs},
 	};
 	retry_policy_init(&cfg.retry);
 	cfg.retry.max_attempts = (int)opt->max_attempts;
@@ -800,9 +862,20 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 		code = NB_EXIT_FAILED;
 		goto out;
 	}
-	code = run_summary(opt, &target, &t,
+	int64_t passed, failed;
+	if (store_query_expect_counts(store_db(st), target.run_id, &passed, &failed, &err) < 0) {
+		msg_error("run %lld: %s", (long long)target.run_id, err.msg);
+		code = NB_EXIT_FAILED;
+		goto out;
+	}
+	code = run_summary(opt, &target, &t, passed, failed,
 			   clock_ms_between(rs.start_ns, clock_mono_ns()) / 1000.0);
+	if (junit && run_write_junit(opt, st, target.run_id, junit) < 0)
+		code = NB_EXIT_USAGE;
+	junit = NULL;
 out:
+	if (junit)
+		fclose(junit);
 	store_free(st);
 	run_target_cleanup(&target);
 	free(default_url);

@@ -345,6 +345,9 @@ static void job_hash(struct job *job)
 int job_parse(struct job *job, const char *text, size_t len, const char *file, long line,
 	      const struct job_models *jm, struct nb_err *err)
 {
+	static const struct job_models no_models;
+	if (!jm)
+		jm = &no_models;
 	memset(job, 0, sizeof *job);
 	job->file = file;
 	job->line = line;
@@ -365,6 +368,9 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 	}
 	if (job_take_identity(job, root, jm, err) < 0 ||
 	    job_check_fields(job, root, err) < 0)
+		goto out;
+	const json_t *expect = json_object_get(root, "expect");
+	if (expect && expect_parse(expect, file, line, &job->expect, err) < 0)
 		goto out;
 	job->body = job_strip_own_keys(text, len, &job->body_len);
 	if (job_media_check(job->body, job->body_len, file, line, &job->media, err) < 0)
@@ -387,6 +393,7 @@ void job_for_model(const struct job *line, size_t i, struct job *out)
 	out->nmodels = 0;
 	out->body = xstrndup(line->body, line->body_len);
 	job_media_copy(&line->media, &out->media);
+	out->expect = expect_ref(line->expect);
 	job_hash(out);
 }
 
@@ -399,5 +406,6 @@ void job_cleanup(struct job *job)
 	free(job->models);
 	free(job->body);
 	job_media_cleanup(&job->media);
+	expect_free(job->expect);
 	memset(job, 0, sizeof *job);
 }

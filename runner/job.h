@@ -5,7 +5,8 @@
  * the Converse request body to send) or into a message naming the file, line
  * and field that is wrong. Every request field is passed through untouched,
  * inline base64 media included; only novabatch's own keys (id, modelId,
- * stream, expect, tags) are taken out of the body. It does not read files
+ * stream, expect, tags) are taken out of the body; "expect" is parsed and
+ * kept (expect.h), small, for judging the answer. It does not read files
  * or send anything.
  */
 #ifndef NB_JOB_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "expect.h"
 #include "job_media.h"
 
 struct models;
@@ -39,6 +41,7 @@ struct job {
 	size_t body_len;
 	struct job_media media; /* file sources, read when the request is built */
 	bool stream;           /* "stream": true: ConverseStream */
+	struct expect *expect; /* owned; the line's "expect", NULL when none */
 	char request_hash[65]; /* SHA-256 hex of model id, NUL, body, and the size
 				  and modification time of each media file */
 	double est_input_tokens;  /* input estimate (see job.c) */
@@ -49,7 +52,8 @@ struct job {
 
 /* Parses one line. Its models are --models (jm->override) when given,
  * else the line's modelId, model (an alias) or models (aliases or ids),
- * else --model. Returns 0, or -1 with err set to "FILE:LINE: field 'F':
+ * else --model (jm may be NULL: only the line's). Returns 0, or -1 with
+ * err set to "FILE:LINE: field 'F':
  * what is wrong". On failure id (and model_id, when the line had one) are
  * still set, so the invalid job can be recorded; job_cleanup is needed
  * either way. */

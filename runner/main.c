@@ -18,6 +18,8 @@ static const char main_usage[] =
 	"commands:\n"
 	"  run JOBFILE...   run the jobs in JSONL files, record into the database\n"
 	"  report           summarize a run: jobs, tokens, cost, latency, errors\n"
+	"  compare BASE NEW compare a run with a baseline: expectations, outputs,\n"
+	"                   latency, cost; exit 1 on a regression\n"
 	"  export           print one row per job and model (JSON lines or CSV)\n"
 	"  validate FILE... check job files as run would, estimate tokens and cost\n"
 	"  mock             serve a local Bedrock-compatible endpoint for tests\n"
@@ -34,6 +36,7 @@ struct main_command {
 static const struct main_command main_commands[] = {
 	{"run", cmd_run},
 	{"report", cmd_report},
+	{"compare", cmd_compare},
 	{"export", cmd_export},
 	{"validate", cmd_validate},
 	{"mock", cmd_mock},

@@ -147,6 +147,8 @@ static void report_add_counts(struct report_counts *t, const struct report_count
 	t->output_tokens += c->output_tokens;
 	t->cache_read_tokens += c->cache_read_tokens;
 	t->cache_write_tokens += c->cache_write_tokens;
+	t->expect_jobs += c->expect_jobs;
+	t->expect_passed += c->expect_passed;
 	if (c->cost_known)
 		t->cost_pusd += c->cost_pusd;
 	else
@@ -163,11 +165,21 @@ static int report_models(sqlite3 *db, int64_t run_id, const struct models *price
 		"  WHERE t.run_id = ?1 AND t.model_id = j.model_id"
 		"  AND a.http_status = 429),"
 		" coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
-		" coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0)"
+		" coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0), ";
+	static const char from[] =
 		" FROM jobs j WHERE run_id = ?1 GROUP BY model_id ORDER BY model_id = '', model_id";
+	/* A database of schema version 3 (opened read-only, so not migrated)
+	 * has no expectations. */
+	char *query = xasprintf("%s%s%s", sql,
+				store_query_has_expect(db)
+					? "count(expect_status), coalesce(sum(expect_status = 'passed'), 0)"
+					: "0, 0",
+				from);
 	sqlite3_stmt *st = NULL;
 	int rc = -1, step;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	int prepared = sqlite3_prepare_v2(db, query, -1, &st, NULL);
+	free(query);
+	if (prepared != SQLITE_OK) {
 		report_fail(db, err);
 		goto out;
 	}
@@ -182,7 +194,7 @@ static int report_models(sqlite3 *db, int64_t run_id, const struct models *price
 		int64_t *fields[] = {&c->jobs, &c->ok, &c->failed, &c->invalid,
 				     &c->pending, &c->attempts, &c->throttled, &c->input_tokens,
 				     &c->output_tokens, &c->cache_read_tokens,
-				     &c->cache_write_tokens};
+				     &c->cache_write_tokens, &c->expect_jobs, &c->expect_passed};
 		for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++)
 			*fields[i] = sqlite3_column_int64(st, i + 1);
 		report_price(prices, m);
@@ -290,6 +302,11 @@ void report_cleanup(struct report *r)
 	}
 	free(r->errors);
 	memset(r, 0, sizeof *r);
+}
+
+double report_pass_rate(const struct report_counts *c)
+{
+	return c->expect_jobs ? 100.0 * (double)c->expect_passed / (double)c->expect_jobs : -1;
 }
 
 void report_usd_text(int64_t pusd, char out[REPORT_USD_LEN])

@@ -38,6 +38,8 @@ struct report_counts {
 	int64_t attempts;  /* HTTP attempts (sum of jobs.attempts) */
 	int64_t throttled; /* attempts answered 429 (throttled, model not ready) */
 	int64_t input_tokens, output_tokens, cache_read_tokens, cache_write_tokens;
+	int64_t expect_jobs;   /* jobs whose expectations were judged */
+	int64_t expect_passed; /* of which passed (the others failed) */
 	bool cost_known;   /* false when a model is missing from the price table */
 	int64_t cost_pusd; /* pico-USD; for totals, the sum of the known costs */
 };
@@ -93,6 +95,15 @@ void report_usd_text(int64_t pusd, char out[REPORT_USD_LEN]);
 /* Writes a duration for a person: "4.2s", "4m 01s", "1h 01m 02s". */
 #define REPORT_DURATION_LEN 32
 void report_duration_text(int64_t ms, char out[REPORT_DURATION_LEN]);
+
+/* The pass rate of the expectations in percent, or < 0 when no job had
+ * any. */
+double report_pass_rate(const struct report_counts *c);
+
+/* Writes at most max bytes of s (SIZE_MAX: all) as inline Markdown text:
+ * what Markdown acts on is escaped, a line break becomes <br>, other
+ * control characters spaces, and a cut is marked "...". */
+void report_md_text(FILE *out, const char *s, size_t max);
 
 /* The writers. Each returns 0, or -1 with err holding the cause of the
  * write failure (they flush out and check it; closing it is the caller's). */

@@ -9,7 +9,8 @@
  * milliseconds as stored (15 significant digits). An empty field is a value
  * that does not exist: the cost of a model missing from the price table, a
  * percentile of no values. The total's cost_usd sums the priced models, and
- * cost_complete says whether that was all of them. The errors by type are
+ * cost_complete says whether that was all of them. expect_pass_rate is in
+ * percent, empty when no job had expectations. The errors by type are
  * left to the other formats: a CSV file holds one table.
  */
 #include "report.h"
@@ -24,6 +25,7 @@ static const char *const report_csv_head[] = {
 	"throttled", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
 	"cost_usd", "cost_complete", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
 	"latency_max_ms", "server_latency_p50_ms", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms",
+	"expect_jobs", "expect_passed", "expect_failed", "expect_pass_rate",
 };
 
 static void report_csv_ms(struct csv_row *row, const struct report_dist *d, double v)
@@ -67,6 +69,13 @@ static void report_csv_row(const struct report *r, const struct report_model *m,
 		for (int i = 0; i < 8; i++)
 			csv_text(&row, NULL);
 	}
+	csv_int(&row, c->expect_jobs);
+	csv_int(&row, c->expect_passed);
+	csv_int(&row, c->expect_jobs - c->expect_passed);
+	if (c->expect_jobs)
+		csv_real(&row, report_pass_rate(c));
+	else
+		csv_text(&row, NULL);
 	csv_end(&row);
 }
 

@@ -61,6 +61,15 @@ static void report_json_counts(json_t *o, const struct report_counts *c)
 	json_object_set_new(o, "output_tokens", json_integer(c->output_tokens));
 	json_object_set_new(o, "cache_read_tokens", json_integer(c->cache_read_tokens));
 	json_object_set_new(o, "cache_write_tokens", json_integer(c->cache_write_tokens));
+	/* Jobs with expectations, passed and failed; pass_rate in percent,
+	 * null when none had any. */
+	json_t *e = json_object();
+	json_object_set_new(e, "jobs", json_integer(c->expect_jobs));
+	json_object_set_new(e, "passed", json_integer(c->expect_passed));
+	json_object_set_new(e, "failed", json_integer(c->expect_jobs - c->expect_passed));
+	json_object_set_new(e, "pass_rate",
+			    c->expect_jobs ? json_real(report_pass_rate(c)) : json_null());
+	json_object_set_new(o, "expectations", e);
 }
 
 /* The cost as USD and as the exact pico-USD integer; null when unknown. */

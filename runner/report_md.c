@@ -1,8 +1,8 @@
 /*
  * The Markdown writer of a report, for a pull-request comment or a wiki
  * page (GitHub-flavoured tables): a heading and a list for the run, the
- * three tables of the table writer (jobs, tokens and cost, latency) and the
- * errors by type with an example.
+ * tables of the table writer (jobs, tokens and cost, latency, and the
+ * expectations when a job had any) and the errors by type with an example.
  *
  * Text from the database (a run name, a model id, an error message) goes
  * through one escaping step: the characters Markdown acts on inline, the
@@ -26,8 +26,7 @@
  * which CommonMark lets a backslash escape. */
 static const char report_md_special[] = "\\`*_[]<>#|~&$";
 
-/* Writes at most max bytes of s (SIZE_MAX: all) as inline Markdown text. */
-static void report_md_text(FILE *out, const char *s, size_t max)
+void report_md_text(FILE *out, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 	bool cut = n > max;
@@ -187,6 +186,29 @@ static void report_md_latency(const struct report *r, FILE *out)
 	}
 }
 
+static void report_md_expect(const struct report *r, FILE *out)
+{
+	const char *const head[] = {"model", "jobs with expectations", "passed", "failed",
+				    "pass rate"};
+	report_md_head(out, head, "lrrrr");
+	for (size_t i = 0; i <= r->nmodels; i++) {
+		bool total = i == r->nmodels;
+		const struct report_counts *c = total ? &r->total : &r->models[i].c;
+		fputs("| ", out);
+		if (total)
+			fputs("**total**", out);
+		else
+			report_md_model(out, &r->models[i]);
+		fprintf(out, " | %" PRId64 " | %" PRId64 " | %" PRId64 " | ", c->expect_jobs,
+			c->expect_passed, c->expect_jobs - c->expect_passed);
+		if (c->expect_jobs)
+			fprintf(out, "%.1f%%", report_pass_rate(c));
+		else
+			fputs("-", out);
+		fputs(" |\n", out);
+	}
+}
+
 static void report_md_errors(const struct report *r, FILE *out)
 {
 	if (!r->nerrors) {
@@ -222,6 +244,10 @@ int report_write_md(const struct report *r, FILE *out, struct nb_err *err)
 		report_md_tokens(r, out);
 		fputs("\n#### Latency\n\n", out);
 		report_md_latency(r, out);
+		if (r->total.expect_jobs) {
+			fputs("\n#### Expectations\n\n", out);
+			report_md_expect(r, out);
+		}
 	} else {
 		fputs("\nNo jobs recorded.\n", out);
 	}

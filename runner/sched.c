@@ -236,6 +236,29 @@ static void sched_slot_release(struct sched_slot *slot)
 	uv_close((uv_handle_t *)&slot->backoff, sched_slot_closed_cb);
 }
 
+/* Puts a job's expectation verdict into its outcome and, when tell, tells
+ * of each failed assertion (a failed job's problem is told already).
+ * Returns the failures' JSON, which o borrows until the caller frees it. */
+static char *sched_expect_outcome(struct sched *s, const struct sched_slot *slot,
+				  const struct expect_verdict *v, bool tell,
+				  struct store_job_outcome *o)
+{
+	o->expect_status = v->nfailures ? "failed" : "passed";
+	if (!v->nfailures)
+		return NULL;
+	s->totals.expect_failed++;
+	for (size_t i = 0; tell && i < v->nfailures && s->cfg->cb.expect_failed; i++) {
+		char *msg = xasprintf("%s:%ld: job '%s' on %s: expect.%s failed: %s",
+				      slot->job.file, slot->job.line, slot->job.id,
+				      slot->job.model_id, v->failures[i].assertion,
+				      v->failures[i].message);
+		s->cfg->cb.expect_failed(msg, s->cfg->cb.data);
+		free(msg);
+	}
+	o->expect_failures = expect_verdict_json(v);
+	return (char *)o->expect_failures;
+}
+
 /* The end of a job without an answer to show: its last error. */
 static void sched_finish_failed(struct sched *s, struct sched_slot *slot, const char *error_type,
 				const char *message, long http_status, const char *request_id)
@@ -261,9 +284,20 @@ static void sched_finish_failed(struct sched *s, struct sched_slot *slot, const 
 		.started_at = slot->first_started_at[0] ? slot->first_started_at : now,
 		.finished_at = now,
 	};
+	struct expect_verdict v;
+	char *failures = NULL;
+	if (slot->job.expect) {
+		char *why = xasprintf("%s: %s", error_type, message);
+		expect_fail_all(slot->job.expect, why, &v);
+		free(why);
+		failures = sched_expect_outcome(s, slot, &v, false, &o);
+	}
 	struct nb_err err;
 	if (store_job_finish(s->cfg->store, slot->rowid, &o, &err) < 0)
 		sched_fail(s, &err);
+	free(failures);
+	if (slot->job.expect)
+		expect_verdict_cleanup(&v);
 	s->totals.failed++;
 	char *msg = xasprintf("%s:%ld: job '%s' failed after %d attempt%s: %s: %s", slot->job.file,
 			      slot->job.line, slot->job.id, slot->attempts,
@@ -301,9 +335,24 @@ static void sched_finish_ok(struct sched *s, struct sched_slot *slot,
 		.started_at = slot->first_started_at,
 		.finished_at = now,
 	};
+	struct expect_verdict v;
+	char *failures = NULL;
+	if (slot->job.expect) {
+		struct expect_answer answer = {
+			.output_text = ans->output_text,
+			.stop_reason = ans->stop_reason,
+			.output_tokens = ans->output_tokens,
+			.latency_ms = a->latency_ms,
+		};
+		expect_judge(slot->job.expect, &answer, &v);
+		failures = sched_expect_outcome(s, slot, &v, true, &o);
+	}
 	struct nb_err err;
 	if (store_job_finish(s->cfg->store, slot->rowid, &o, &err) < 0)
 		sched_fail(s, &err);
+	free(failures);
+	if (slot->job.expect)
+		expect_verdict_cleanup(&v);
 	s->totals.ok++;
 	s->totals.input_tokens += ans->input_tokens > 0 ? ans->input_tokens : 0;
 	s->totals.output_tokens += ans->output_tokens > 0 ? ans->output_tokens : 0;

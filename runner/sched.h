@@ -37,6 +37,7 @@ enum sched_ending {
 struct sched_totals {
 	long ok, failed, invalid;
 	long skipped;
+	long expect_failed; /* this session's jobs whose expectations failed */
 	long attempts, retries, throttled; /* this session's */
 	int64_t input_tokens, output_tokens; /* this session's answers */
 	int64_t cost_pusd; /* earlier sessions' (given) plus this one's answers */
@@ -52,6 +53,9 @@ struct sched_callbacks {
 	/* Something a person should know that is not a problem: a resumed job
 	 * whose request changed, the run stopping. */
 	void (*notice)(const char *message, void *data);
+	/* An assertion of a job's "expect" failed: message names the job,
+	 * the model, the assertion and why. May be NULL. */
+	void (*expect_failed)(const char *message, void *data);
 	/* Called at most every progress_interval_ms while the run goes on. */
 	void (*progress)(const struct sched_totals *totals, void *data);
 	void *data;

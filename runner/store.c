@@ -25,6 +25,10 @@ static const char *const store_migrations[] = {
 	/* 4: what else an answer brings back. */
 	"ALTER TABLE jobs ADD COLUMN additional_fields TEXT;"
 	"ALTER TABLE jobs ADD COLUMN trace TEXT;",
+	/* 5: expectations, for regression runs. */
+	"ALTER TABLE jobs ADD COLUMN expect_status TEXT CHECK (expect_status IS NULL"
+	" OR expect_status = 'passed' OR expect_status = 'failed');"
+	"ALTER TABLE jobs ADD COLUMN expect_failures TEXT;",
 };
 #define STORE_VERSION (1 + (int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -35,7 +39,7 @@ static const char *const store_migrations[] = {
 	" cache_write_tokens = NULL, latency_ms = NULL, server_latency_ms = NULL,"           \
 	" ttft_ms = NULL, output_tokens_per_s = NULL, chunk_gap_p50_ms = NULL,"                \
 	" chunk_gap_max_ms = NULL, additional_fields = NULL, trace = NULL, request_id = NULL,"  \
-	" http_status = NULL"
+	" http_status = NULL, expect_status = NULL, expect_failures = NULL"
 
 enum store_stmt {
 	STMT_RUN_BEGIN,
@@ -98,7 +102,8 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
 		" server_latency_ms = ?13, ttft_ms = ?14, request_id = ?15, http_status = ?16,"
 		" error_type = ?17, error_message = ?18, started_at = ?19, finished_at = ?20,"
 		" output_tokens_per_s = ?21, chunk_gap_p50_ms = ?22, chunk_gap_max_ms = ?23,"
-		" additional_fields = ?24, trace = ?25 WHERE id = ?1",
+		" additional_fields = ?24, trace = ?25, expect_status = ?26, expect_failures = ?27"
+		" WHERE id = ?1",
 };
 
 struct store {
@@ -500,6 +505,8 @@ int store_job_finish(struct store *st, int64_t job_rowid, const struct store_job
 	bind_ms(s, 23, o->stream.gap_max_ms);
 	bind_text(s, 24, o->additional_fields);
 	bind_text(s, 25, o->trace);
+	bind_text(s, 26, o->expect_status);
+	bind_text(s, 27, o->expect_failures);
 	if (store_begin_write(st, err) < 0 || store_step(st, s, "finish job", err) < 0)
 		return -1;
 	return store_end_write(st, err);

@@ -136,6 +136,8 @@ struct store_job_outcome {
 	const char *error_message;
 	const char *started_at;
 	const char *finished_at;
+	const char *expect_status;   /* "passed", "failed", or NULL: no expectations */
+	const char *expect_failures; /* JSON array of {assertion, message}; NULL: none */
 };
 
 int store_job_finish(struct store *st, int64_t job_rowid, const struct store_job_outcome *o,

@@ -231,3 +231,37 @@ int store_query_ok_tokens(sqlite3 *db, int64_t run_id, store_query_tokens_fn eac
 	sqlite3_finalize(st);
 	return step == SQLITE_DONE ? 0 : store_query_fail(db, err);
 }
+
+bool store_query_has_expect(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool has = false;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'expect_status'",
+			       -1, &st, NULL) == SQLITE_OK)
+		has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return has;
+}
+
+int store_query_expect_counts(sqlite3 *db, int64_t run_id, int64_t *passed, int64_t *failed,
+			      struct nb_err *err)
+{
+	*passed = *failed = 0;
+	if (!store_query_has_expect(db))
+		return 0;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT coalesce(sum(expect_status = 'passed'), 0),"
+			       " coalesce(sum(expect_status = 'failed'), 0) FROM jobs WHERE run_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_query_fail(db, err);
+	sqlite3_bind_int64(st, 1, run_id);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*passed = sqlite3_column_int64(st, 0);
+		*failed = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return step == SQLITE_ROW ? 0 : store_query_fail(db, err);
+}

@@ -11,6 +11,7 @@
 #define NB_STORE_QUERY_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,14 @@ enum store_query_column {
 int store_query_percentiles(sqlite3 *db, int64_t run_id, const char *model_id,
 			    enum store_query_column column, const double *pct, size_t npct,
 			    double *out, int64_t *count, struct nb_err *err);
+
+/* Whether the jobs table has the expectation columns (schema version 4):
+ * a database an older novabatch made, opened read-only, has not. */
+bool store_query_has_expect(sqlite3 *db);
+
+/* How many jobs of run run_id passed and failed their expectations. */
+int store_query_expect_counts(sqlite3 *db, int64_t run_id, int64_t *passed, int64_t *failed,
+			      struct nb_err *err);
 
 /* What a resumed run needs to know of its earlier sessions. */
 struct store_query_resume {

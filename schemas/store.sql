@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
 );
 -- A new database starts at the latest version; store.c migrates older ones.
 INSERT INTO schema_version (version)
-    SELECT 4 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+    SELECT 5 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 
 -- One row per `novabatch run`. Options that matter are kept; secrets never.
 CREATE TABLE IF NOT EXISTS runs (
@@ -69,6 +69,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     started_at         TEXT,
     finished_at        TEXT,
     session            INTEGER NOT NULL DEFAULT 1, -- the run session that last read its line
+    -- The line's "expect" assertions, judged when the result was recorded:
+    -- 'passed', 'failed', or NULL when the line has none (or no result yet).
+    -- A failed expectation leaves status as it is.
+    expect_status      TEXT CHECK (expect_status IS NULL OR expect_status = 'passed'
+                                   OR expect_status = 'failed'),
+    expect_failures    TEXT,           -- JSON array of {"assertion", "message"}
     UNIQUE (run_id, job_id, model_id)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_run_model ON jobs (run_id, model_id, status);

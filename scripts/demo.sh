@@ -29,3 +29,4 @@ rm -f demo.db demo.db-wal demo.db-shm
 build/novabatch run jobs/examples/*.jsonl --db demo.db \
   --endpoint-url "http://127.0.0.1:$port" --run-name demo
 build/novabatch report --db demo.db
+build/novabatch compare --across-models demo --db demo.db

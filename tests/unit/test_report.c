@@ -467,21 +467,22 @@ static void csv_has_a_row_per_model_and_a_total(void **state)
 		"run_id,kind,model_id,jobs,ok,failed,invalid,pending,attempts,throttled,"
 		"input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,"
 		"cost_complete,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_max_ms,"
-		"server_latency_p50_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms\r\n"
+		"server_latency_p50_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,expect_jobs,"
+		"expect_passed,expect_failed,expect_pass_rate\r\n"
 		"1,model," MICRO ",5,3,1,0,1,5,0,300,150,3000,30,0.0000588,true,"
-		"6.25,7,7,7,,,,\r\n"
-		"1,model," LLAMA ",1,1,0,0,0,1,0,5,5,0,0,,false,40,40,40,40,,,,\r\n"
+		"6.25,7,7,7,,,,,0,0,0,\r\n"
+		"1,model," LLAMA ",1,1,0,0,0,1,0,5,5,0,0,,false,40,40,40,40,,,,,0,0,0,\r\n"
 		"1,model," PRO ",102,100,2,0,0,106,6,1000,2000,0,0,0.0072,true,"
-		"50,90,99,100,50,25,45,50\r\n"
-		"1,model,,2,0,0,2,0,0,0,0,0,0,0,0.00,true,,,,,,,,\r\n"
-		"1,total,,110,104,3,2,1,112,6,1305,2155,3000,30,0.0072588,false,,,,,,,,\r\n";
+		"50,90,99,100,50,25,45,50,0,0,0,\r\n"
+		"1,model,,2,0,0,2,0,0,0,0,0,0,0,0.00,true,,,,,,,,,0,0,0,\r\n"
+		"1,total,,110,104,3,2,1,112,6,1305,2155,3000,30,0.0072588,false,,,,,,,,,0,0,0,\r\n";
 	assert_string_equal(text, want);
 	free(text);
 
 	/* A run without jobs: the header and a total of zeros. */
 	text = render(state, 2, report_write_csv);
 	const char *total = strstr(text, "\r\n") + 2;
-	assert_string_equal(total, "2,total,,0,0,0,0,0,0,0,0,0,0,0,0.00,true,,,,,,,,\r\n");
+	assert_string_equal(total, "2,total,,0,0,0,0,0,0,0,0,0,0,0,0.00,true,,,,,,,,,0,0,0,\r\n");
 	free(text);
 }
 

@@ -136,7 +136,8 @@ static void an_invalid_line_replaces_a_row_from_an_earlier_session(void **state)
 static void a_database_of_version_1_is_migrated(void **state)
 {
 	struct fixture *f = *state;
-	/* Make the file what version 1 wrote: no sessions, no stream timings. */
+	/* Make the file what version 1 wrote: no sessions, no stream timings,
+	 * no expectations. */
 	assert_int_equal(sqlite3_exec(store_db(f->st),
 				      "ALTER TABLE jobs DROP COLUMN session;"
 				      "ALTER TABLE runs DROP COLUMN sessions;"
@@ -148,15 +149,18 @@ static void a_database_of_version_1_is_migrated(void **state)
 				      "ALTER TABLE attempts DROP COLUMN chunk_gap_max_ms;"
 				      "ALTER TABLE jobs DROP COLUMN additional_fields;"
 				      "ALTER TABLE jobs DROP COLUMN trace;"
+				      "ALTER TABLE jobs DROP COLUMN expect_status;"
+				      "ALTER TABLE jobs DROP COLUMN expect_failures;"
 				      "UPDATE schema_version SET version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	store_free(f->st);
 	struct nb_err err;
 	assert_int_equal(store_open(f->path, false, &f->st, &err), 0);
-	assert_int_equal(query_int(f->st, "SELECT version FROM schema_version"), 4);
+	assert_int_equal(query_int(f->st, "SELECT version FROM schema_version"), 5);
 	assert_int_equal(query_int(f->st, "SELECT sessions FROM runs"), 1);
 	assert_int_equal(query_int(f->st, "SELECT count(chunk_gap_max_ms) FROM attempts"), 0);
+	assert_int_equal(query_int(f->st, "SELECT count(expect_status) FROM jobs"), 0);
 	/* A database from a newer novabatch is refused, with the reason. */
 	assert_int_equal(sqlite3_exec(store_db(f->st), "UPDATE schema_version SET version = 99",
 				      NULL, NULL, NULL),
