@@ -24,6 +24,7 @@ static const char *const report_csv_head[] = {
 	"throttled", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
 	"cost_usd", "cost_complete", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
 	"latency_max_ms", "server_latency_p50_ms", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms",
+	"output_tokens_per_s_p50",
 };
 
 static void report_csv_ms(struct csv_row *row, const struct report_dist *d, double v)
@@ -62,9 +63,10 @@ static void report_csv_row(const struct report *r, const struct report_model *m,
 		report_csv_ms(&row, &m->ttft, m->ttft.p50);
 		report_csv_ms(&row, &m->ttft, m->ttft.p90);
 		report_csv_ms(&row, &m->ttft, m->ttft.p99);
+		report_csv_ms(&row, &m->tokens_per_s, m->tokens_per_s.p50);
 	} else {
 		/* Percentiles do not add up across models: none for the total. */
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < 9; i++)
 			csv_text(&row, NULL);
 	}
 	csv_end(&row);
