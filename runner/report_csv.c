@@ -6,7 +6,7 @@
  * kind is "model" or "total"; model_id is "" for the invalid lines that name
  * no model and for the total row, so kind tells them apart. Numbers are
  * plain: counts as integers, cost_usd as the exact decimal, latencies in
- * milliseconds as stored (15 significant digits). An empty field is a value
+ * milliseconds and output tokens/s as stored (15 significant digits). An empty field is a value
  * that does not exist: the cost of a model missing from the price table, a
  * percentile of no values. The total's cost_usd sums the priced models, and
  * cost_complete says whether that was all of them. The errors by type are
