@@ -2,8 +2,9 @@
  * cmd_report: `novabatch report`, a summary of one run per model: jobs,
  * attempts, throttling, tokens, cost, latency percentiles and errors.
  *
- * Opens the database read-only (a report works while a run writes), resolves
- * --run, computes the report once and hands it to the writer --format names.
+ * Opens the database read-only (a report works while a run writes), reads a
+ * --pricing table, resolves --run, computes the report once (with the
+ * charts' data for html) and hands it to the writer --format names.
  * The output file is opened only once the report is computed, so a mistyped
  * run never truncates it.
  */
@@ -13,6 +14,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "models.h"
 #include "msg.h"
 #include "report.h"
 #include "store.h"
@@ -29,21 +31,26 @@ static const char report_usage[] =
 	"  --run RUN          a run id, last, last~N (N runs before the last) or a\n"
 	"                     run name (its latest run); default last\n"
 	"  --format FORMAT    table (default), json, csv (one row per model and a\n"
-	"                     total row, RFC 4180 with CRLF line ends) or md\n"
-	"                     (Markdown tables for a pull-request comment)\n"
+	"                     total row, RFC 4180 with CRLF line ends), md\n"
+	"                     (Markdown tables for a pull-request comment) or html\n"
+	"                     (one self-contained page with tables and charts)\n"
 	"  -o, --output FILE  write to FILE instead of standard output\n"
+	"  --pricing FILE     price the run with FILE (the format of\n"
+	"                     schemas/models.json) instead of the table the run\n"
+	"                     stored\n"
 	"  --help             show this help\n"
 	"\n"
 	"exit status: 0 written; 2 usage error, no such database or run, or the\n"
 	"output could not be written.\n";
 
-enum { OPT_DB = 1000, OPT_RUN, OPT_FORMAT, OPT_HELP };
+enum { OPT_DB = 1000, OPT_RUN, OPT_FORMAT, OPT_PRICING, OPT_HELP };
 
 static const struct option report_long_options[] = {
 	{"db", required_argument, NULL, OPT_DB},
 	{"run", required_argument, NULL, OPT_RUN},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
+	{"pricing", required_argument, NULL, OPT_PRICING},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -58,13 +65,15 @@ static const struct report_format report_formats[] = {
 	{"json", report_write_json},
 	{"csv", report_write_csv},
 	{"md", report_write_md},
+	{"html", report_write_html},
 };
 
-struct report_options {
+struct report_cli {
 	const char *db;
 	const char *run;
 	const struct report_format *format;
 	const char *output; /* NULL for standard output */
+	const char *pricing; /* NULL: the run's own prices */
 };
 
 static const struct report_format *report_find_format(const char *name)
@@ -76,9 +85,9 @@ static const struct report_format *report_find_format(const char *name)
 }
 
 /* Returns 0, 1 for --help, or -1 after printing the problem. */
-static int report_parse_args(int argc, char **argv, struct report_options *opt)
+static int report_parse_args(int argc, char **argv, struct report_cli *opt)
 {
-	*opt = (struct report_options){
+	*opt = (struct report_cli){
 		.db = NB_DEFAULT_DB,
 		.run = "last",
 		.format = &report_formats[0],
@@ -97,13 +106,17 @@ static int report_parse_args(int argc, char **argv, struct report_options *opt)
 		case OPT_FORMAT:
 			opt->format = report_find_format(optarg);
 			if (!opt->format) {
-				msg_error("report: unknown format '%s' (use table, json, csv or md)",
+				msg_error("report: unknown format '%s' (use table, json, csv, md or "
+					  "html)",
 					  optarg);
 				return -1;
 			}
 			break;
 		case 'o':
 			opt->output = optarg;
+			break;
+		case OPT_PRICING:
+			opt->pricing = optarg;
 			break;
 		case OPT_HELP:
 			return 1;
@@ -130,7 +143,7 @@ static int report_write(const void *ctx, FILE *out, struct nb_err *err)
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_options opt;
+	struct report_cli opt;
 	int parsed = report_parse_args(argc, argv, &opt);
 	if (parsed != 0) {
 		if (parsed > 0)
@@ -139,13 +152,23 @@ int cmd_report(int argc, char **argv)
 	}
 
 	struct store *st = NULL;
+	struct models *prices = NULL;
 	struct report r = {0};
 	struct nb_err err;
 	int64_t run_id;
 	int code = NB_EXIT_USAGE;
+	if (opt.pricing && models_load_file(opt.pricing, &prices, &err) < 0) {
+		msg_error("report: --pricing: %s", err.msg);
+		goto out;
+	}
+	struct report_options ropt = {
+		.prices = prices,
+		.prices_file = opt.pricing,
+		.series = opt.format->write == report_write_html,
+	};
 	if (store_open(opt.db, true, &st, &err) < 0 ||
 	    store_query_run(store_db(st), opt.run, &run_id, &err) < 0 ||
-	    report_compute(store_db(st), run_id, &r, &err) < 0) {
+	    report_compute_with(store_db(st), run_id, &ropt, &r, &err) < 0) {
 		msg_error("%s", err.msg);
 		goto out;
 	}
@@ -153,6 +176,7 @@ int cmd_report(int argc, char **argv)
 	code = cli_write_output("report", opt.output, report_write, &target);
 out:
 	report_cleanup(&r);
+	models_free(prices);
 	store_free(st);
 	return code;
 }

@@ -83,6 +83,9 @@ static const char run_usage[] =
 	"                         failed or invalid are skipped, the others run. With\n"
 	"                         no JOBFILE, the run's own job files are read again\n"
 	"  --retry-failed         with --resume: run the failed jobs again too\n"
+	"  --pricing FILE         price the run with FILE (the format of\n"
+	"                         schemas/models.json) instead of the built-in table;\n"
+	"                         the run stores the table for --max-cost and reports\n"
 	"  --max-cost USD         stop sending once what is spent, plus the worst case\n"
 	"                         of the requests in flight and of the next one, would\n"
 	"                         pass USD (the run's total, earlier sessions included)\n"
@@ -134,6 +137,7 @@ struct run_options {
 	const char *resume_ref; /* NULL: the last run */
 	bool retry_failed;
 	int64_t max_cost_pusd;  /* SPEND_NO_LIMIT when not given */
+	const char *pricing;    /* a price table file; NULL for the built-in one */
 	long grace_s;
 	long batch_size;
 	long commit_interval_ms;
@@ -180,6 +184,7 @@ enum {
 	OPT_RESUME,
 	OPT_RETRY_FAILED,
 	OPT_MAX_COST,
+	OPT_PRICING,
 	OPT_GRACE,
 	OPT_BATCH_SIZE,
 	OPT_COMMIT_INTERVAL,
@@ -216,6 +221,7 @@ static const struct option run_long_options[] = {
 	{"resume", optional_argument, NULL, OPT_RESUME},
 	{"retry-failed", no_argument, NULL, OPT_RETRY_FAILED},
 	{"max-cost", required_argument, NULL, OPT_MAX_COST},
+	{"pricing", required_argument, NULL, OPT_PRICING},
 	{"grace", required_argument, NULL, OPT_GRACE},
 	{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
 	{"commit-interval-ms", required_argument, NULL, OPT_COMMIT_INTERVAL},
@@ -366,6 +372,9 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 				return -1;
 			}
 			break;
+		case OPT_PRICING:
+			opt->pricing = optarg;
+			break;
 		case OPT_GRACE:
 			if (cli_whole_number("grace", optarg, 0, 86400, &opt->grace_s) < 0)
 				return -1;
@@ -397,6 +406,13 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 	}
 	if (opt->retry_failed && !opt->resume) {
 		msg_error("--retry-failed: only with --resume");
+		return -1;
+	}
+	/* A run is priced with one table from start to end, so its cost and
+	 * its --max-cost stay consistent across sessions. */
+	if (opt->pricing && opt->resume) {
+		msg_error("--pricing: a resumed run keeps the price table it started with "
+			  "(`report --pricing FILE` prices it with another)");
 		return -1;
 	}
 	if (!opt->region)
@@ -545,7 +561,8 @@ static int run_begin_new(const struct run_options *opt, struct store *st,
 			 struct run_target *t)
 {
 	struct nb_err err;
-	if (models_load_builtin(&t->prices, &err) < 0) {
+	/* A --pricing table is already loaded (run_execute). */
+	if (!t->prices && models_load_builtin(&t->prices, &err) < 0) {
 		msg_error("%s", err.msg);
 		return -1;
 	}
@@ -782,6 +799,11 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 		msg_error("%s", err.msg);
 		free(default_url);
 		return NB_EXIT_USAGE;
+	}
+	/* A bad price file stops the run before the database is touched. */
+	if (opt->pricing && models_load_file(opt->pricing, &target.prices, &err) < 0) {
+		msg_error("--pricing: %s", err.msg);
+		goto out;
 	}
 	/* Opened before anything is sent: a path that cannot be written stops
 	 * the run before it costs anything. */

@@ -21,6 +21,7 @@ struct models {
 	json_t *doc; /* the table as read, prices rewritten to the values used */
 	struct models_entry *entries;
 	size_t n;
+	const char *effective_date; /* borrowed from doc; NULL when absent */
 };
 
 /* The geographic cross-region inference profiles, priced as their model. */
@@ -39,8 +40,9 @@ void models_free(struct models *m)
  * micro-USD per million tokens (x 1e9). An absent optional field takes
  * `fallback`. The field is written back as the rounded value, so the stored
  * table shows exactly the price used. */
-static int models_read_price(json_t *entry, size_t i, const char *key, const int64_t *fallback,
-			     const char *origin, int64_t *out, struct nb_err *err)
+static int models_read_price(json_t *entry, size_t i, const char *id, const char *key,
+			     const int64_t *fallback, const char *origin, int64_t *out,
+			     struct nb_err *err)
 {
 	json_t *v = json_object_get(entry, key);
 	if (!v && fallback) {
@@ -49,9 +51,9 @@ static int models_read_price(json_t *entry, size_t i, const char *key, const int
 		double usd = json_number_value(v);
 		if (!json_is_number(v) || !(usd >= 0 && usd <= MODELS_MAX_PRICE))
 			return err_set(err,
-				       "%s: models[%zu]: \"%s\" must be a price in USD per 1000 "
-				       "tokens (a number from 0 to %.0f)",
-				       origin, i, key, MODELS_MAX_PRICE);
+				       "%s: models[%zu] (\"%s\"): \"%s\" must be a price in USD "
+				       "per 1000 tokens (a number from 0 to %.0f)",
+				       origin, i, id, key, MODELS_MAX_PRICE);
 		*out = llround(usd * 1e9);
 	}
 	json_object_set_new(entry, key, json_real((double)*out / 1e9));
@@ -64,6 +66,24 @@ static int models_check_unit(json_t *doc, const char *key, const char *want, con
 	json_t *v = json_object_get(doc, key);
 	if (v && !(json_is_string(v) && strcmp(json_string_value(v), want) == 0))
 		return err_set(err, "%s: \"%s\" must be \"%s\"", origin, key, want);
+	return 0;
+}
+
+/* Reads the optional "effective_date": the day the prices took effect, as
+ * YYYY-MM-DD, shown in report headers. */
+static int models_read_date(json_t *doc, const char *origin, const char **out,
+			    struct nb_err *err)
+{
+	json_t *v = json_object_get(doc, "effective_date");
+	if (!v)
+		return 0;
+	const char *s = json_string_value(v);
+	bool ok = s && strlen(s) == 10;
+	for (size_t i = 0; ok && i < 10; i++)
+		ok = i == 4 || i == 7 ? s[i] == '-' : s[i] >= '0' && s[i] <= '9';
+	if (!ok)
+		return err_set(err, "%s: \"effective_date\" must be a date as YYYY-MM-DD", origin);
+	*out = s;
 	return 0;
 }
 
@@ -80,7 +100,8 @@ static int models_from_doc(json_t *doc, const char *origin, struct models **out,
 	}
 	/* Prices in other units would be off by a factor: refuse them. */
 	if (models_check_unit(doc, "unit", "per 1000 tokens", origin, err) < 0 ||
-	    models_check_unit(doc, "currency", "USD", origin, err) < 0)
+	    models_check_unit(doc, "currency", "USD", origin, err) < 0 ||
+	    models_read_date(doc, origin, &m->effective_date, err) < 0)
 		goto out;
 	m->entries = xcalloc(json_array_size(list), sizeof *m->entries);
 	size_t i;
@@ -113,12 +134,12 @@ static int models_from_doc(json_t *doc, const char *origin, struct models **out,
 		/* Cache reads and writes default to the input rate: Bedrock bills
 		 * cache writes at the input rate, and a missing cache read price
 		 * should not make a cost look smaller than it may be. */
-		if (models_read_price(entry, i, "input", NULL, origin, &p->input, err) < 0 ||
-		    models_read_price(entry, i, "output", NULL, origin, &p->output, err) < 0 ||
-		    models_read_price(entry, i, "cache_read", &p->input, origin, &p->cache_read,
-				      err) < 0 ||
-		    models_read_price(entry, i, "cache_write", &p->input, origin, &p->cache_write,
-				      err) < 0)
+		if (models_read_price(entry, i, id, "input", NULL, origin, &p->input, err) < 0 ||
+		    models_read_price(entry, i, id, "output", NULL, origin, &p->output, err) < 0 ||
+		    models_read_price(entry, i, id, "cache_read", &p->input, origin,
+				      &p->cache_read, err) < 0 ||
+		    models_read_price(entry, i, id, "cache_write", &p->input, origin,
+				      &p->cache_write, err) < 0)
 			goto out;
 		m->entries[m->n++].id = id;
 	}
@@ -157,6 +178,11 @@ int models_load_file(const char *path, struct models **out, struct nb_err *err)
 			       jerr.text);
 	}
 	return models_from_doc(doc, path, out, err);
+}
+
+const char *models_effective_date(const struct models *m)
+{
+	return m->effective_date;
 }
 
 static const struct models_entry *models_find(const struct models *m, const char *id)

@@ -43,6 +43,10 @@ int models_load_file(const char *path, struct models **out, struct nb_err *err);
 /* NULL does nothing. */
 void models_free(struct models *m);
 
+/* The table's "effective_date" (YYYY-MM-DD, the day its prices took
+ * effect), borrowed until models_free; NULL when the table has none. */
+const char *models_effective_date(const struct models *m);
+
 /* Finds the price of model_id: a base id ("amazon.nova-lite-v1:0"), a
  * geographic inference profile of it ("us.", "eu.", "apac." + base id), or an
  * ARN whose last '/'-separated part is one of those. Returns true and fills

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "models.h"
+#include "report_series.h"
 #include "store_query.h"
 #include "xalloc.h"
 
@@ -88,8 +89,8 @@ out:
 }
 
 static const double report_latency_pct[] = {50, 90, 99, 100};
-static const double report_ttft_pct[] = {50, 90, 99};
-static const double report_server_pct[] = {50};
+static const double report_ttft_pct[] = {50, 90, 99, 100};
+static const double report_p50[] = {50};
 
 static int report_dists(sqlite3 *db, int64_t run_id, struct report_model *m, struct nb_err *err)
 {
@@ -104,18 +105,24 @@ static int report_dists(sqlite3 *db, int64_t run_id, struct report_model *m, str
 		m->latency.max = v[3];
 	}
 	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_TTFT, report_ttft_pct,
-				    3, v, &m->ttft.n, err) < 0)
+				    4, v, &m->ttft.n, err) < 0)
 		return -1;
 	if (m->ttft.n) {
 		m->ttft.p50 = v[0];
 		m->ttft.p90 = v[1];
 		m->ttft.p99 = v[2];
+		m->ttft.max = v[3];
 	}
 	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_SERVER_LATENCY,
-				    report_server_pct, 1, v, &m->server_latency.n, err) < 0)
+				    report_p50, 1, v, &m->server_latency.n, err) < 0)
 		return -1;
 	if (m->server_latency.n)
 		m->server_latency.p50 = v[0];
+	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_OUTPUT_TPS, report_p50,
+				    1, v, &m->tokens_per_s.n, err) < 0)
+		return -1;
+	if (m->tokens_per_s.n)
+		m->tokens_per_s.p50 = v[0];
 	return 0;
 }
 
@@ -155,7 +162,7 @@ static void report_add_counts(struct report_counts *t, const struct report_count
 		t->cost_known = false;
 }
 
-static int report_models(sqlite3 *db, int64_t run_id, const struct models *prices,
+static int report_models(sqlite3 *db, int64_t run_id, const struct models *prices, bool series,
 			 struct report *r, struct nb_err *err)
 {
 	static const char sql[] =
@@ -200,6 +207,8 @@ static int report_models(sqlite3 *db, int64_t run_id, const struct models *price
 		report_price(prices, m);
 		report_add_counts(&r->total, c);
 		if (report_dists(db, run_id, m, err) < 0)
+			goto out;
+		if (series && report_series_model(db, run_id, m, err) < 0)
 			goto out;
 	}
 	if (step != SQLITE_DONE) {
@@ -248,11 +257,42 @@ out:
 	return rc;
 }
 
-int report_compute(sqlite3 *db, int64_t run_id, struct report *r, struct nb_err *err)
+/* The table to price with: the caller's, the run's, or the built-in one
+ * (loaded into *owned, which the caller frees). */
+static int report_pick_prices(const struct report_options *opt, const char *stored, int64_t run_id,
+			      struct report *r, struct models **owned, const struct models **prices,
+			 struct nb_err *err)
+{
+	if (opt && opt->prices) {
+		r->prices = REPORT_PRICES_FILE;
+		r->prices_file = xstrdup(opt->prices_file ? opt->prices_file : "a file");
+		*prices = opt->prices;
+	} else if (stored) {
+		char origin[64];
+		snprintf(origin, sizeof origin, "the price table stored with run %" PRId64, run_id);
+		if (models_load_text(stored, origin, owned, err) < 0)
+			return -1;
+		r->prices = REPORT_PRICES_RUN;
+		*prices = *owned;
+	} else {
+		if (models_load_builtin(owned, err) < 0)
+			return -1;
+		r->prices = REPORT_PRICES_BUILTIN;
+		*prices = *owned;
+	}
+	const char *date = models_effective_date(*prices);
+	r->prices_effective = date ? xstrdup(date) : NULL;
+	return 0;
+}
+
+int report_compute_with(sqlite3 *db, int64_t run_id, const struct report_options *opt,
+			struct report *r, struct nb_err *err)
 {
 	memset(r, 0, sizeof *r);
-	struct models *prices = NULL;
+	struct models *owned = NULL;
+	const struct models *prices = NULL;
 	char *prices_text = NULL;
+	bool series = opt && opt->series;
 	int rc = -1;
 	/* One read transaction: every query sees the same snapshot, even while
 	 * a run commits new results (WAL). */
@@ -260,26 +300,26 @@ int report_compute(sqlite3 *db, int64_t run_id, struct report *r, struct nb_err 
 		report_fail(db, err);
 		goto out;
 	}
-	if (report_header(db, run_id, r, &prices_text, err) < 0)
+	if (report_header(db, run_id, r, &prices_text, err) < 0 ||
+	    report_pick_prices(opt, prices_text, run_id, r, &owned, &prices, err) < 0)
 		goto out;
-	if (prices_text) {
-		char origin[64];
-		snprintf(origin, sizeof origin, "the price table stored with run %" PRId64, run_id);
-		if (models_load_text(prices_text, origin, &prices, err) < 0)
-			goto out;
-		r->prices_from_run = true;
-	} else if (models_load_builtin(&prices, err) < 0) {
+	if (report_models(db, run_id, prices, series, r, err) < 0 ||
+	    report_errors(db, run_id, r, err) < 0)
 		goto out;
-	}
-	if (report_models(db, run_id, prices, r, err) < 0 || report_errors(db, run_id, r, err) < 0)
+	if (series && report_series_timeline(db, run_id, &r->timeline, err) < 0)
 		goto out;
 	rc = 0;
 out:
 	if (sqlite3_get_autocommit(db) == 0)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	models_free(prices);
+	models_free(owned);
 	free(prices_text);
 	return rc;
+}
+
+int report_compute(sqlite3 *db, int64_t run_id, struct report *r, struct nb_err *err)
+{
+	return report_compute_with(db, run_id, NULL, r, err);
 }
 
 void report_cleanup(struct report *r)
@@ -291,9 +331,16 @@ void report_cleanup(struct report *r)
 	free(r->version);
 	free(r->region);
 	free(r->endpoint_host);
-	for (size_t i = 0; i < r->nmodels; i++)
+	free(r->prices_file);
+	free(r->prices_effective);
+	for (size_t i = 0; i < r->nmodels; i++) {
 		free(r->models[i].model_id);
+		free(r->models[i].latency_hist.counts);
+		free(r->models[i].ttft_hist.counts);
+	}
 	free(r->models);
+	free(r->timeline.ok);
+	free(r->timeline.failed);
 	for (size_t i = 0; i < r->nerrors; i++) {
 		free(r->errors[i].type);
 		free(r->errors[i].example);
@@ -307,6 +354,22 @@ void report_cleanup(struct report *r)
 double report_pass_rate(const struct report_counts *c)
 {
 	return c->expect_jobs ? 100.0 * (double)c->expect_passed / (double)c->expect_jobs : -1;
+}
+
+char *report_prices_text(const struct report *r)
+{
+	const char *date = r->prices_effective;
+	switch (r->prices) {
+	case REPORT_PRICES_FILE:
+		return date ? xasprintf("from %s (effective %s)", r->prices_file, date)
+			    : xasprintf("from %s", r->prices_file);
+	case REPORT_PRICES_RUN:
+		return date ? xasprintf("stored with the run (effective %s)", date)
+			    : xstrdup("stored with the run");
+	case REPORT_PRICES_BUILTIN:
+		break;
+	}
+	return date ? xasprintf("built-in table of %s", date) : xstrdup("built-in table");
 }
 
 void report_usd_text(int64_t pusd, char out[REPORT_USD_LEN])

@@ -1,13 +1,17 @@
 /*
  * report: what a run did, computed once from the database and written by
- * small writers (report_table.c, report_json.c, report_csv.c, report_md.c).
+ * small writers (report_table.c, report_json.c, report_csv.c, report_md.c,
+ * report_html.c).
  *
  * report_compute reads one run in a single read transaction, so a report of
  * a run that is still writing is a consistent snapshot. It owns the
  * struct report it fills: the run's header, one entry per model, totals and
- * the final errors grouped by type. Costs are integer pico-USD, priced with
- * the table the run stored (runs.prices) or, for a run without one, the
- * built-in table. The writers do no computing and read no clock; they only
+ * the final errors grouped by type, and on request the charts' data
+ * (report_series.c). Costs are integer pico-USD, priced with a table the
+ * caller gives (`--pricing FILE`), else the table the run stored
+ * (runs.prices), else the built-in one. Input tokens are priced apart from
+ * cache reads and writes: Bedrock's inputTokens counts neither, and each has
+ * its own rate. The writers do no computing and read no clock; they only
  * format, and each checks that its output was written. Nothing here prints
  * to the terminal by itself.
  *
@@ -26,11 +30,35 @@
 
 #include "err.h"
 
+#include "models.h"
+
 /* Nearest-rank percentiles of a latency in milliseconds; all are valid only
  * when n > 0. */
 struct report_dist {
 	int64_t n; /* values counted */
 	double p50, p90, p99, max;
+};
+
+/* A histogram of a latency: bin i counts the values in [i x width,
+ * (i + 1) x width) milliseconds. The width is a round number (1, 2 or 5
+ * times a power of ten) chosen so that about REPORT_HIST_BINS bins reach the
+ * largest value. Empty (nbins 0) when there are no values. */
+#define REPORT_HIST_BINS 20
+struct report_hist {
+	double width;
+	size_t nbins;
+	int64_t *counts;
+};
+
+/* Jobs that ended ok or failed per interval of step_s seconds since the run
+ * started (jobs.finished_at): a minute, or more for a run so long that
+ * minutes would make more than REPORT_TIMELINE_MAX intervals. */
+#define REPORT_TIMELINE_MAX 240
+struct report_timeline {
+	int64_t step_s;
+	size_t n;
+	int64_t *ok;
+	int64_t *failed;
 };
 
 struct report_counts {
@@ -48,8 +76,11 @@ struct report_model {
 	char *model_id; /* "" for invalid lines that name no model */
 	struct report_counts c;
 	struct report_dist latency;        /* ok jobs' client latency */
-	struct report_dist ttft;           /* ok streamed jobs; no max kept */
+	struct report_dist ttft;           /* ok streamed jobs */
 	struct report_dist server_latency; /* ok jobs' metrics.latencyMs; p50 only */
+	struct report_dist tokens_per_s;   /* ok streamed jobs' output tokens/s; p50 only */
+	struct report_hist latency_hist;   /* with report_options.series */
+	struct report_hist ttft_hist;      /* with report_options.series */
 };
 
 /* Final errors of failed and invalid jobs with the same error type. */
@@ -59,6 +90,13 @@ struct report_error {
 	char *example;       /* the message of its first job; may be NULL */
 	char *example_job;   /* that job's id */
 	char *example_model; /* and model */
+};
+
+/* Where the prices of a report came from. */
+enum report_prices {
+	REPORT_PRICES_BUILTIN, /* the table compiled in (the run stored none) */
+	REPORT_PRICES_RUN,     /* the table the run stored */
+	REPORT_PRICES_FILE,    /* a table the caller gave (`--pricing FILE`) */
 };
 
 struct report {
@@ -72,18 +110,30 @@ struct report {
 	char *region;
 	char *endpoint_host; /* host[:port] of the endpoint, never its path */
 	int concurrency;
-	bool prices_from_run; /* priced with runs.prices, else the built-in table */
+	enum report_prices prices;
+	char *prices_file;      /* REPORT_PRICES_FILE: the file's name */
+	char *prices_effective; /* the table's effective_date; NULL when it has none */
 
 	struct report_model *models; /* by model id, "" last */
 	size_t nmodels;
 	struct report_counts total; /* cost_known is false if any model's is */
 	struct report_error *errors; /* most frequent first */
 	size_t nerrors;
+	struct report_timeline timeline; /* with report_options.series */
+};
+
+struct report_options {
+	const struct models *prices; /* borrowed; NULL: the run's own table */
+	const char *prices_file;     /* the name of that table's file */
+	bool series;                 /* also compute the charts' data */
 };
 
 /* Fills r with the report of run run_id. r needs no initialization; call
- * report_cleanup after, whatever the result. Returns 0, or -1 with err
- * set. */
+ * report_cleanup after, whatever the result. opt may be NULL (the run's
+ * prices, no series). Returns 0, or -1 with err set. */
+int report_compute_with(sqlite3 *db, int64_t run_id, const struct report_options *opt,
+			struct report *r, struct nb_err *err);
+/* report_compute_with without options. */
 int report_compute(sqlite3 *db, int64_t run_id, struct report *r, struct nb_err *err);
 void report_cleanup(struct report *r);
 
@@ -111,5 +161,13 @@ int report_write_table(const struct report *r, FILE *out, struct nb_err *err);
 int report_write_json(const struct report *r, FILE *out, struct nb_err *err);
 int report_write_csv(const struct report *r, FILE *out, struct nb_err *err);
 int report_write_md(const struct report *r, FILE *out, struct nb_err *err);
+/* One self-contained HTML page (inline CSS and SVG, nothing fetched); the
+ * charts need a report computed with series. */
+int report_write_html(const struct report *r, FILE *out, struct nb_err *err);
+
+/* Where the prices came from, for a header: "built-in table of 2025-04-01",
+ * "stored with the run (effective 2025-04-01)", "from FILE". Returns a
+ * string the caller frees. */
+char *report_prices_text(const struct report *r);
 
 #endif

@@ -6,7 +6,7 @@
  * kind is "model" or "total"; model_id is "" for the invalid lines that name
  * no model and for the total row, so kind tells them apart. Numbers are
  * plain: counts as integers, cost_usd as the exact decimal, latencies in
- * milliseconds as stored (15 significant digits). An empty field is a value
+ * milliseconds and output tokens/s as stored (15 significant digits). An empty field is a value
  * that does not exist: the cost of a model missing from the price table, a
  * percentile of no values. The total's cost_usd sums the priced models, and
  * cost_complete says whether that was all of them. expect_pass_rate is in
@@ -25,6 +25,7 @@ static const char *const report_csv_head[] = {
 	"throttled", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
 	"cost_usd", "cost_complete", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
 	"latency_max_ms", "server_latency_p50_ms", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms",
+	"output_tokens_per_s_p50",
 	"expect_jobs", "expect_passed", "expect_failed", "expect_pass_rate",
 };
 
@@ -64,9 +65,10 @@ static void report_csv_row(const struct report *r, const struct report_model *m,
 		report_csv_ms(&row, &m->ttft, m->ttft.p50);
 		report_csv_ms(&row, &m->ttft, m->ttft.p90);
 		report_csv_ms(&row, &m->ttft, m->ttft.p99);
+		report_csv_ms(&row, &m->tokens_per_s, m->tokens_per_s.p50);
 	} else {
 		/* Percentiles do not add up across models: none for the total. */
-		for (int i = 0; i < 8; i++)
+		for (int i = 0; i < 9; i++)
 			csv_text(&row, NULL);
 	}
 	csv_int(&row, c->expect_jobs);

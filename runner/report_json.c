@@ -43,7 +43,14 @@ static json_t *report_json_run(const struct report *r)
 	json_object_set_new(o, "region", report_json_str(r->region));
 	json_object_set_new(o, "endpoint_host", report_json_str(r->endpoint_host));
 	json_object_set_new(o, "concurrency", json_integer(r->concurrency));
-	json_object_set_new(o, "prices", json_string(r->prices_from_run ? "run" : "built-in"));
+	static const char *const prices[] = {
+		[REPORT_PRICES_BUILTIN] = "built-in",
+		[REPORT_PRICES_RUN] = "run",
+		[REPORT_PRICES_FILE] = "file",
+	};
+	json_object_set_new(o, "prices", json_string(prices[r->prices]));
+	json_object_set_new(o, "prices_file", report_json_str(r->prices_file));
+	json_object_set_new(o, "prices_effective_date", report_json_str(r->prices_effective));
 	return o;
 }
 
@@ -100,6 +107,9 @@ static json_t *report_json_model(const struct report_model *m)
 	json_object_set_new(server, "p50",
 			    report_json_ms(&m->server_latency, m->server_latency.p50));
 	json_object_set_new(o, "server_latency_ms", server);
+	json_t *tps = json_object();
+	json_object_set_new(tps, "p50", report_json_ms(&m->tokens_per_s, m->tokens_per_s.p50));
+	json_object_set_new(o, "output_tokens_per_s", tps);
 	return o;
 }
 

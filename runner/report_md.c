@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Longest example message shown, in bytes. */
@@ -88,7 +89,11 @@ static void report_md_header(const struct report *r, FILE *out)
 	fprintf(out, "), concurrency %d\n", r->concurrency);
 	fputs("- version: ", out);
 	report_md_text(out, r->version, SIZE_MAX);
-	fprintf(out, "; prices from %s\n", r->prices_from_run ? "the run" : "the built-in table");
+	char *prices = report_prices_text(r);
+	fputs("; prices: ", out);
+	report_md_text(out, prices, SIZE_MAX);
+	fputc('\n', out);
+	free(prices);
 }
 
 /* A table's head row and its alignment row: align[i] is 'l' or 'r' for
@@ -167,8 +172,8 @@ static void report_md_ms(FILE *out, const struct report_dist *d, double v)
 static void report_md_latency(const struct report *r, FILE *out)
 {
 	const char *const head[] = {"latency ms", "p50", "p90", "p99", "max",
-				    "ttft p50", "ttft p90", "ttft p99", "server p50"};
-	report_md_head(out, head, "lrrrrrrrr");
+				    "ttft p50", "ttft p90", "ttft p99", "server p50", "tok/s p50"};
+	report_md_head(out, head, "lrrrrrrrrr");
 	for (size_t i = 0; i < r->nmodels; i++) {
 		const struct report_model *m = &r->models[i];
 		fputs("| ", out);
@@ -182,6 +187,7 @@ static void report_md_latency(const struct report *r, FILE *out)
 		report_md_ms(out, &m->ttft, m->ttft.p90);
 		report_md_ms(out, &m->ttft, m->ttft.p99);
 		report_md_ms(out, &m->server_latency, m->server_latency.p50);
+		report_md_ms(out, &m->tokens_per_s, m->tokens_per_s.p50);
 		fputc('\n', out);
 	}
 }

@@ -55,8 +55,9 @@ static void report_table_header(const struct report *r, FILE *out)
 	}
 	fprintf(out, "  endpoint  %s (%s), concurrency %d\n",
 		r->endpoint_host ? r->endpoint_host : "?", r->region, r->concurrency);
-	fprintf(out, "  version   %s; prices from %s\n", r->version,
-		r->prices_from_run ? "the run" : "the built-in table");
+	char *prices = report_prices_text(r);
+	fprintf(out, "  version   %s; prices: %s\n", r->version, prices);
+	free(prices);
 }
 
 static void report_table_jobs(const struct report *r, FILE *out)
@@ -117,10 +118,10 @@ static void report_table_tokens(const struct report *r, FILE *out)
 static void report_table_latency(const struct report *r, FILE *out)
 {
 	struct texttable t;
-	texttable_init(&t, "lrrrrrrrr");
+	texttable_init(&t, "lrrrrrrrrr");
 	const char *head[] = {"latency ms", "p50", "p90", "p99", "max", "ttft p50", "ttft p90",
-			      "ttft p99", "server p50"};
-	for (size_t i = 0; i < 9; i++)
+			      "ttft p99", "server p50", "tok/s p50"};
+	for (size_t i = 0; i < 10; i++)
 		texttable_cell(&t, "%s", head[i]);
 	for (size_t i = 0; i < r->nmodels; i++) {
 		const struct report_model *m = &r->models[i];
@@ -133,6 +134,7 @@ static void report_table_latency(const struct report *r, FILE *out)
 		report_table_ms(&t, &m->ttft, m->ttft.p90);
 		report_table_ms(&t, &m->ttft, m->ttft.p99);
 		report_table_ms(&t, &m->server_latency, m->server_latency.p50);
+		report_table_ms(&t, &m->tokens_per_s, m->tokens_per_s.p50);
 	}
 	texttable_flush(&t, out);
 }

@@ -87,6 +87,7 @@ static const char *const store_query_columns[] = {
 	[STORE_QUERY_LATENCY] = "latency_ms",
 	[STORE_QUERY_TTFT] = "ttft_ms",
 	[STORE_QUERY_SERVER_LATENCY] = "server_latency_ms",
+	[STORE_QUERY_OUTPUT_TPS] = "output_tokens_per_s",
 };
 
 /* The nearest rank of percentile p among n values, within [1, n]. With p

@@ -28,6 +28,7 @@ enum store_query_column {
 	STORE_QUERY_LATENCY,        /* jobs.latency_ms */
 	STORE_QUERY_TTFT,           /* jobs.ttft_ms */
 	STORE_QUERY_SERVER_LATENCY, /* jobs.server_latency_ms */
+	STORE_QUERY_OUTPUT_TPS,     /* jobs.output_tokens_per_s (streamed jobs) */
 };
 
 /* Nearest-rank percentiles of a column over the `ok` jobs of a run and model

@@ -9,6 +9,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libjansson-dev libuv1-dev libsqlite3-dev
   zlib1g-dev libinih-dev libmicrohttpd-dev libcmocka-dev
   sqlite3 python3 python3-botocore python3-jsonschema python3-junitparser
+  chromium  # renders report --format html in tests/integration/test_report_html.sh
 )
 
 missing=()

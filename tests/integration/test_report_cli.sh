@@ -124,7 +124,7 @@ expect_grep "missing database message" "error: cannot open database $WORK/missin
 
 run_nb report --db "$db" --format xml
 expect_eq "report --format xml" 2 "$RC"
-expect_grep "report format message" "error: report: unknown format 'xml' \(use table, json, csv or md\)" "$WORK/err"
+expect_grep "report format message" "error: report: unknown format 'xml' \(use table, json, csv, md or html\)" "$WORK/err"
 run_nb export --db "$db" --format xml
 expect_eq "export --format xml" 2 "$RC"
 expect_grep "export format message" "error: export: unknown format 'xml' \(use jsonl or csv\)" "$WORK/err"

@@ -132,7 +132,7 @@ for line in md.splitlines():
 PY
 
 # A full disk: every format exits 2 and names the file.
-for f in table json csv md; do
+for f in table json csv md html; do
 	run_nb report --db "$WORK/nb.db" --format "$f" -o /dev/full
 	expect_eq "report --format $f to a full disk" 2 "$RC"
 	expect_grep "report --format $f full disk message" "^novabatch: error: report: cannot write /dev/full: No space left on device$" "$WORK/err"

@@ -167,17 +167,42 @@ static void rejects_bad_tables_naming_entry_and_field(void **state)
 			  "prices.json: models[0]: expected an object with an \"id\" string");
 	assert_load_fails("{\"models\": [{\"id\": \"a\", \"input\": 1, \"output\": 1},"
 			  " {\"id\": \"b\", \"input\": 1}]}",
-			  "prices.json: models[1]: \"output\" must be a price in USD per 1000"
+			  "prices.json: models[1] (\"b\"): \"output\" must be a price in USD per 1000"
 			  " tokens (a number from 0 to 1000000)");
 	assert_load_fails("{\"models\": [{\"id\": \"a\", \"input\": -0.1, \"output\": 1}]}",
-			  "prices.json: models[0]: \"input\" must be a price in USD per 1000 tokens"
+			  "prices.json: models[0] (\"a\"): \"input\" must be a price in USD per 1000 tokens"
 			  " (a number from 0 to 1000000)");
 	assert_load_fails("{\"models\": [{\"id\": \"a\", \"input\": \"0.1\", \"output\": 1}]}",
-			  "prices.json: models[0]: \"input\" must be a price in USD per 1000 tokens"
+			  "prices.json: models[0] (\"a\"): \"input\" must be a price in USD per 1000 tokens"
 			  " (a number from 0 to 1000000)");
 	assert_load_fails("{\"models\": [{\"id\": \"a\", \"input\": 1, \"output\": 1},"
 			  " {\"id\": \"a\", \"input\": 1, \"output\": 1}]}",
 			  "prices.json: models[1]: \"a\" is listed twice");
+	assert_load_fails("{\"effective_date\": \"April 2025\", \"models\": []}",
+			  "prices.json: \"effective_date\" must be a date as YYYY-MM-DD");
+	assert_load_fails("{\"effective_date\": 20250401, \"models\": []}",
+			  "prices.json: \"effective_date\" must be a date as YYYY-MM-DD");
+}
+
+static void knows_the_effective_date(void **state)
+{
+	(void)state;
+	struct models *m = builtin();
+	const char *date = models_effective_date(m);
+	assert_non_null(date);
+	assert_int_equal(strlen(date), 10);
+	/* The stored table keeps it. */
+	char *text = models_to_json(m);
+	struct models *back = NULL;
+	struct nb_err err;
+	assert_int_equal(models_load_text(text, "stored", &back, &err), 0);
+	assert_string_equal(models_effective_date(back), date);
+	models_free(back);
+	free(text);
+	models_free(m);
+	assert_int_equal(models_load_text("{\"models\": []}", "t", &m, &err), 0);
+	assert_null(models_effective_date(m));
+	models_free(m);
 }
 
 static void loads_a_price_file(void **state)
@@ -213,6 +238,7 @@ int main(void)
 		cmocka_unit_test(cache_prices_default_to_the_input_rate),
 		cmocka_unit_test(rejects_bad_tables_naming_entry_and_field),
 		cmocka_unit_test(loads_a_price_file),
+		cmocka_unit_test(knows_the_effective_date),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "models.h"
 #include "report.h"
+#include "report_series.h"
 #include "db_fixture.h"
 #include "store.h"
 #include "store_query.h"
@@ -27,8 +29,9 @@
 /*
  * Run 1 "nightly" (done, built-in prices):
  *   PRO: 100 ok jobs with latencies 1..100 inserted out of order, TTFT i/2
- *   on the even ones (1..50), server latency 1..100, 10 input and 20 output
- *   tokens each; 2 failed jobs after 3 throttled attempts each.
+ *   and output tokens/s 1.5 i on the even ones (1..50, 3..150), server
+ *   latency 1..100, 10 input and 20 output tokens each, finished 30 s apart
+ *   from the run's start; 2 failed jobs after 3 throttled attempts each.
  *   MICRO: 3 ok (latency 5, 6, 7; no TTFT) with cache tokens, 1 pending,
  *   1 failed with no error type.
  *   LLAMA: 1 ok, not in the price table.
@@ -53,9 +56,12 @@ static const char fixture_sql[] =
 	"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)"
 	" INSERT INTO jobs (run_id, job_id, model_id, status, source_file, source_line, attempts,"
 	"  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, latency_ms,"
-	"  ttft_ms, server_latency_ms)"
+	"  ttft_ms, output_tokens_per_s, server_latency_ms, finished_at)"
 	" SELECT 1, 'p' || i, '" PRO "', 'ok', 'jobs.jsonl', i, 1, 10, 20, 0, 0,"
-	"  (i * 37) % 100 + 1, CASE WHEN i % 2 = 0 THEN i / 2.0 END, i FROM n;"
+	"  (i * 37) % 100 + 1, CASE WHEN i % 2 = 0 THEN i / 2.0 END,"
+	"  CASE WHEN i % 2 = 0 THEN i * 1.5 END, i,"
+	"  strftime('%Y-%m-%dT%H:%M:%fZ', '2026-11-25T02:11:05.123Z', '+' || (i * 30) || ' seconds')"
+	" FROM n;"
 	"INSERT INTO jobs (id, run_id, job_id, model_id, status, source_file, source_line,"
 	" attempts, error_type, error_message) VALUES"
 	" (1001, 1, 'f1', '" PRO "', 'failed', 'jobs.jsonl', 101, 3, 'ThrottlingException',"
@@ -198,7 +204,7 @@ static void computes_a_run_per_model(void **state)
 	assert_string_equal(r.endpoint_host, "bedrock-runtime.us-east-1.amazonaws.com");
 	assert_string_equal(r.region, "us-east-1");
 	assert_int_equal(r.concurrency, 32);
-	assert_false(r.prices_from_run);
+	assert_int_equal(r.prices, REPORT_PRICES_BUILTIN);
 
 	/* By model id, the lines without a model last. */
 	assert_int_equal(r.nmodels, 4);
@@ -224,6 +230,8 @@ static void computes_a_run_per_model(void **state)
 	assert_int_equal(pro->ttft.n, 50);
 	assert_true(pro->ttft.p50 == 25 && pro->ttft.p90 == 45 && pro->ttft.p99 == 50);
 	assert_true(pro->server_latency.p50 == 50);
+	assert_int_equal(pro->tokens_per_s.n, 50);
+	assert_true(pro->tokens_per_s.p50 == 75);
 
 	const struct report_model *micro = find_model(&r, MICRO);
 	assert_int_equal(micro->c.jobs, 5);
@@ -284,7 +292,7 @@ static void prices_with_the_table_the_run_stored(void **state)
 	struct nb_err err;
 	if (report_compute(db_of(state), 3, &r, &err) < 0)
 		fail_msg("%s", err.msg);
-	assert_true(r.prices_from_run);
+	assert_int_equal(r.prices, REPORT_PRICES_RUN);
 	assert_string_equal(r.status, "running");
 	assert_null(r.finished_at);
 	assert_true(r.duration_ms < 0);
@@ -402,6 +410,11 @@ static void json_has_the_documented_shape(void **state)
 	assert_int_equal(json_integer_value(get(pro, "throttled")), 6);
 	assert_true(json_real_value(get(pro, "latency_ms.p90")) == 90);
 	assert_true(json_real_value(get(pro, "ttft_ms.p99")) == 50);
+	assert_true(json_real_value(get(pro, "output_tokens_per_s.p50")) == 75);
+	assert_true(json_is_null(get(doc, "models.0.output_tokens_per_s.p50")));
+	assert_string_equal(json_string_value(get(doc, "run.prices")), "built-in");
+	assert_string_equal(json_string_value(get(doc, "run.prices_effective_date")),
+			    "2025-04-01");
 	assert_true(json_is_null(get(doc, "models.0.ttft_ms.p50")));
 	assert_true(json_is_null(get(doc, "models.1.cost_usd")));
 	assert_string_equal(json_string_value(get(doc, "models.3.model_id")), "");
@@ -431,7 +444,8 @@ static void table_shows_models_costs_and_errors(void **state)
 		"*0.0072588\n",
 		"0.0072\n",
 		"0.0000588\n",
-		PRO "        50.0  90.0  99.0  100.0      25.0      45.0      50.0        50.0\n",
+		PRO "        50.0  90.0  99.0  100.0      25.0      45.0      50.0        50.0       75.0\n",
+		"  version   0.1.0; prices: built-in table of 2025-04-01\n",
 		"\nerror                jobs  first job                        message\n",
 		"\nInvalidJobLine          2  jobs.jsonl:7 (no model)          "
 		"jobs.jsonl:7: not valid JSON\n",
@@ -467,22 +481,22 @@ static void csv_has_a_row_per_model_and_a_total(void **state)
 		"run_id,kind,model_id,jobs,ok,failed,invalid,pending,attempts,throttled,"
 		"input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,"
 		"cost_complete,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_max_ms,"
-		"server_latency_p50_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,expect_jobs,"
-		"expect_passed,expect_failed,expect_pass_rate\r\n"
+		"server_latency_p50_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,"
+		"output_tokens_per_s_p50,expect_jobs,expect_passed,expect_failed,expect_pass_rate\r\n"
 		"1,model," MICRO ",5,3,1,0,1,5,0,300,150,3000,30,0.0000588,true,"
-		"6.25,7,7,7,,,,,0,0,0,\r\n"
-		"1,model," LLAMA ",1,1,0,0,0,1,0,5,5,0,0,,false,40,40,40,40,,,,,0,0,0,\r\n"
+		"6.25,7,7,7,,,,,,0,0,0,\r\n"
+		"1,model," LLAMA ",1,1,0,0,0,1,0,5,5,0,0,,false,40,40,40,40,,,,,,0,0,0,\r\n"
 		"1,model," PRO ",102,100,2,0,0,106,6,1000,2000,0,0,0.0072,true,"
-		"50,90,99,100,50,25,45,50,0,0,0,\r\n"
-		"1,model,,2,0,0,2,0,0,0,0,0,0,0,0.00,true,,,,,,,,,0,0,0,\r\n"
-		"1,total,,110,104,3,2,1,112,6,1305,2155,3000,30,0.0072588,false,,,,,,,,,0,0,0,\r\n";
+		"50,90,99,100,50,25,45,50,75,0,0,0,\r\n"
+		"1,model,,2,0,0,2,0,0,0,0,0,0,0,0.00,true,,,,,,,,,,0,0,0,\r\n"
+		"1,total,,110,104,3,2,1,112,6,1305,2155,3000,30,0.0072588,false,,,,,,,,,,0,0,0,\r\n";
 	assert_string_equal(text, want);
 	free(text);
 
 	/* A run without jobs: the header and a total of zeros. */
 	text = render(state, 2, report_write_csv);
 	const char *total = strstr(text, "\r\n") + 2;
-	assert_string_equal(total, "2,total,,0,0,0,0,0,0,0,0,0,0,0,0.00,true,,,,,,,,,0,0,0,\r\n");
+	assert_string_equal(total, "2,total,,0,0,0,0,0,0,0,0,0,0,0,0.00,true,,,,,,,,,,0,0,0,\r\n");
 	free(text);
 }
 
@@ -503,7 +517,7 @@ static void md_has_the_run_the_models_and_the_errors(void **state)
 		"- started: 2026-11-25T02:11:05.123Z\n",
 		"- finished: 2026-11-25T02:15:07.001Z (4m 01s)\n",
 		"- endpoint: bedrock-runtime.us-east-1.amazonaws.com (us-east-1), concurrency 32\n",
-		"- version: 0.1.0; prices from the built-in table\n",
+		"- version: 0.1.0; prices: built-in table of 2025-04-01\n",
 		"| model | jobs | ok | failed | invalid | pending | attempts | throttled |\n"
 		"| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
 		"| " MICRO " | 5 | 3 | 1 | 0 | 1 | 5 | 0 |\n",
@@ -514,8 +528,8 @@ static void md_has_the_run_the_models_and_the_errors(void **state)
 		"| " PRO " | 1000 | 2000 | 0 | 0 | 0.0072 |\n",
 		"| **total** | 1305 | 2155 | 3000 | 30 | 0.0072588\\* |\n",
 		"\\*: the total counts priced models only\n",
-		"| " PRO " | 50.0 | 90.0 | 99.0 | 100.0 | 25.0 | 45.0 | 50.0 | 50.0 |\n",
-		"| " MICRO " | 6.2 | 7.0 | 7.0 | 7.0 | - | - | - | - |\n",
+		"| " PRO " | 50.0 | 90.0 | 99.0 | 100.0 | 25.0 | 45.0 | 50.0 | 50.0 | 75.0 |\n",
+		"| " MICRO " | 6.2 | 7.0 | 7.0 | 7.0 | - | - | - | - | - |\n",
 		"| error | jobs | first job | message |\n| --- | ---: | --- | --- |\n"
 		"| InvalidJobLine | 2 | jobs.jsonl:7 (no model) | jobs.jsonl:7: not valid JSON |\n"
 		"| ThrottlingException | 2 | f1 (" PRO ") | Too many requests, please wait "
@@ -606,6 +620,267 @@ static void md_keeps_a_message_in_its_cell(void **state)
 	free(text);
 }
 
+static void assert_bins(double max, double width, size_t nbins)
+{
+	double w;
+	size_t n;
+	report_series_bins(max, &w, &n);
+	if (w != width || n != nbins)
+		fail_msg("max %g: width %g and %zu bins, want %g and %zu", max, w, n, width, nbins);
+}
+
+static void chooses_round_histogram_bins(void **state)
+{
+	(void)state;
+	assert_bins(100, 5, 21);
+	assert_bins(99, 5, 20);
+	assert_bins(7, 0.5, 15);
+	assert_bins(0, 1, 1);
+	assert_bins(1, 0.05, 21);
+	assert_bins(12345, 1000, 13);
+	assert_bins(1e9, 5e7, 21);
+}
+
+/* Run 1 with its charts' data. */
+static void computes_chart_series_with_sql(void **state)
+{
+	struct report r;
+	struct nb_err err;
+	struct report_options opt = {.series = true};
+	if (report_compute_with(db_of(state), 1, &opt, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	const struct report_model *pro = find_model(&r, PRO);
+	/* Latencies 1..100 in bins of 5 ms: 1-4, then 5 a bin, then 100. */
+	assert_true(pro->latency_hist.width == 5);
+	assert_int_equal(pro->latency_hist.nbins, 21);
+	assert_int_equal(pro->latency_hist.counts[0], 4);
+	for (size_t i = 1; i < 20; i++)
+		assert_int_equal(pro->latency_hist.counts[i], 5);
+	assert_int_equal(pro->latency_hist.counts[20], 1);
+	/* TTFT 1..50. */
+	assert_true(pro->ttft_hist.width == 5);
+	assert_int_equal(pro->ttft_hist.nbins, 11);
+	assert_int_equal(pro->ttft_hist.counts[0], 4);
+	assert_int_equal(pro->ttft_hist.counts[10], 1);
+	/* 5, 6.25 and 7 ms in bins of 0.5 ms; no TTFT. */
+	const struct report_model *micro = find_model(&r, MICRO);
+	assert_true(micro->latency_hist.width == 0.5);
+	assert_int_equal(micro->latency_hist.nbins, 15);
+	assert_int_equal(micro->latency_hist.counts[10], 1);
+	assert_int_equal(micro->latency_hist.counts[12], 1);
+	assert_int_equal(micro->latency_hist.counts[14], 1);
+	assert_int_equal(micro->ttft_hist.nbins, 0);
+	assert_int_equal(find_model(&r, "")->latency_hist.nbins, 0);
+	/* PRO jobs ended 30 s apart from 30 s to 50 min: one in the first
+	 * minute, two a minute after, one in minute 50. Jobs without an end
+	 * time are not counted. */
+	assert_int_equal(r.timeline.step_s, 60);
+	assert_int_equal(r.timeline.n, 51);
+	assert_int_equal(r.timeline.ok[0], 1);
+	for (size_t i = 1; i < 50; i++)
+		assert_int_equal(r.timeline.ok[i], 2);
+	assert_int_equal(r.timeline.ok[50], 1);
+	for (size_t i = 0; i < 51; i++)
+		assert_int_equal(r.timeline.failed[i], 0);
+	report_cleanup(&r);
+
+	/* Without series, nothing is computed; a run without ended jobs has
+	 * an empty timeline. */
+	if (report_compute(db_of(state), 1, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.models[0].latency_hist.nbins, 0);
+	assert_int_equal(r.timeline.n, 0);
+	report_cleanup(&r);
+	if (report_compute_with(db_of(state), 2, &opt, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.timeline.n, 0);
+	report_cleanup(&r);
+}
+
+/* Cache reads and writes at their own rates, input tokens (which exclude
+ * the cached ones) at the input rate: four distinct prices, so a cache
+ * token priced at the wrong rate changes the cost. */
+static void prices_cache_tokens_at_their_own_rates(void **state)
+{
+	struct models *prices = NULL;
+	struct nb_err err;
+	if (models_load_text("{\"effective_date\": \"2030-01-02\", \"models\": [{\"id\": \"" MICRO
+			     "\", \"input\": 0.001, \"output\": 0.002, \"cache_read\": 0.0001,"
+			     " \"cache_write\": 0.00125}]}",
+			     "prices.json", &prices, &err) < 0)
+		fail_msg("%s", err.msg);
+	struct report_options opt = {.prices = prices, .prices_file = "prices.json"};
+	struct report r;
+	if (report_compute_with(db_of(state), 1, &opt, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.prices, REPORT_PRICES_FILE);
+	assert_string_equal(r.prices_file, "prices.json");
+	assert_string_equal(r.prices_effective, "2030-01-02");
+	char *text = report_prices_text(&r);
+	assert_string_equal(text, "from prices.json (effective 2030-01-02)");
+	free(text);
+	/* MICRO: 300 input, 150 output, 3000 cache read, 30 cache write tokens.
+	 * In USD: (300 x 0.001 + 150 x 0.002 + 3000 x 0.0001 + 30 x 0.00125)
+	 * / 1000 = (0.3 + 0.3 + 0.3 + 0.0375) / 1000 = 0.0009375. */
+	const struct report_model *micro = find_model(&r, MICRO);
+	assert_true(micro->c.cost_known);
+	assert_int_equal(micro->c.cost_pusd, 937500000);
+	char usd[REPORT_USD_LEN];
+	report_usd_text(micro->c.cost_pusd, usd);
+	assert_string_equal(usd, "0.0009375");
+	/* The file knows no other model: PRO is unpriced now. */
+	assert_false(find_model(&r, PRO)->c.cost_known);
+	report_cleanup(&r);
+
+	/* The given table wins over the one the run stored. */
+	if (report_compute_with(db_of(state), 3, &opt, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.prices, REPORT_PRICES_FILE);
+	assert_false(r.models[0].c.cost_known);
+	report_cleanup(&r);
+	models_free(prices);
+
+	/* A stored table without a date, and the built-in one. */
+	if (report_compute(db_of(state), 3, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	text = report_prices_text(&r);
+	assert_string_equal(text, "stored with the run");
+	free(text);
+	report_cleanup(&r);
+	if (report_compute(db_of(state), 1, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	text = report_prices_text(&r);
+	assert_string_equal(text, "built-in table of 2025-04-01");
+	free(text);
+	report_cleanup(&r);
+}
+
+static char *render_html(void **state, int64_t run_id)
+{
+	struct report r;
+	struct nb_err err;
+	struct report_options opt = {.series = true};
+	if (report_compute_with(db_of(state), run_id, &opt, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_int_equal(report_write_html(&r, out, &err), 0);
+	assert_int_equal(fclose(out), 0);
+	report_cleanup(&r);
+	return text;
+}
+
+/* Nothing in the page can make a browser fetch anything. */
+static void assert_self_contained(const char *html)
+{
+	const char *banned[] = {"http://", "https://", "<script", "<link", "<img", "<iframe",
+				"<object", "<embed", "src=", "href=", "url(", "@import"};
+	for (size_t i = 0; i < sizeof banned / sizeof banned[0]; i++)
+		if (strstr(html, banned[i]))
+			fail_msg("the page holds \"%s\"", banned[i]);
+}
+
+static void html_is_one_self_contained_page(void **state)
+{
+	for (int64_t run = 1; run <= 4; run++) {
+		char *text = render_html(state, run);
+		assert_self_contained(text);
+		assert_int_equal(strncmp(text, "<!DOCTYPE html>\n", 16), 0);
+		assert_non_null(strstr(text, "</body>\n</html>\n"));
+		assert_non_null(strstr(text, "default-src 'none'"));
+		assert_null(strchr(text, 27));
+		free(text);
+	}
+	char *text = render_html(state, 1);
+	const char *want[] = {
+		"<title>novabatch run 1 nightly</title>",
+		"<h1>novabatch run 1 &ldquo;nightly&rdquo;: done</h1>",
+		"<dt>prices</dt><dd>built-in table of 2025-04-01</dd>",
+		"(4m 01s)",
+		"<tr><td class=\"l\">" PRO "</td><td>102</td><td>100</td><td>2</td><td>0</td>"
+		"<td>0</td><td>106</td><td>6</td></tr>",
+		"<tr class=\"total\"><td class=\"l\">total</td><td>110</td>",
+		"<td>3000</td><td>30</td><td>0.0072588*</td></tr>",
+		"<td>n/a</td></tr>",
+		"<td>50.0</td><td>90.0</td><td>99.0</td><td>100.0</td><td>25.0</td><td>45.0</td>"
+		"<td>50.0</td><td>50.0</td><td>75.0</td></tr>",
+		"<td class=\"l\">InvalidJobLine</td><td>2</td>",
+		PRO ": client latency of 100 ok jobs</title>",
+		PRO ": time to first token of 50 ok jobs</title>",
+		"Tokens per model</title>",
+		"Cost per model (USD)</title>",
+		"Jobs ended per minute</title>",
+		"<title>95 to 100 ms: 5</title>",
+		"<title>50 to 51 minutes since the start: 1</title>",
+	};
+	assert_contains(text, want, sizeof want / sizeof want[0]);
+	free(text);
+
+	text = render_html(state, 2);
+	const char *empty[] = {"<p>No jobs recorded.</p>", "<p>No errors.</p>"};
+	assert_contains(text, empty, 2);
+	free(text);
+}
+
+/* A report built by hand: text that HTML would act on. */
+static void html_escapes_text_from_the_database(void **state)
+{
+	(void)state;
+	int64_t counts[] = {1, 2};
+	struct report_model m = {
+		.model_id = "a<b>\"c\"",
+		.latency = {.n = 3, .max = 1},
+		.latency_hist = {.width = 1, .nbins = 2, .counts = counts},
+	};
+	struct report_error e = {
+		.type = "<i>Type</i>",
+		.count = 1,
+		.example = "<script>alert('x')</script> & \"q\"\n<a href=\"https://evil.example\">"
+			   "\x1b[31m",
+		.example_job = "j&1",
+		.example_model = "<m>",
+	};
+	struct report r = {
+		.run_id = 7,
+		.name = "</title><script src=\"http://x\"></script>",
+		.status = "done",
+		.started_at = "s",
+		.version = "v<1>",
+		.region = "r",
+		.endpoint_host = "h\"><img src=x>",
+		.duration_ms = -1,
+		.models = &m,
+		.nmodels = 1,
+		.errors = &e,
+		.nerrors = 1,
+	};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	struct nb_err err;
+	assert_int_equal(report_write_html(&r, out, &err), 0);
+	assert_int_equal(fclose(out), 0);
+	const char *want[] = {
+		"<title>novabatch run 7 &lt;/title&gt;&lt;script src=&quot;http://x&quot;&gt;"
+		"&lt;/script&gt;</title>",
+		"<dd>h&quot;&gt;&lt;img src=x&gt; (r), concurrency 0</dd>",
+		"<dd>v&lt;1&gt;</dd>",
+		"<td class=\"l\">a&lt;b&gt;&quot;c&quot;</td>",
+		"<td class=\"l\">&lt;i&gt;Type&lt;/i&gt;</td><td>1</td><td class=\"l\">j&amp;1 "
+		"(&lt;m&gt;)</td><td class=\"l msg\">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; "
+		"&amp; &quot;q&quot; &lt;a href=&quot;https://evil.example&quot;&gt; [31m</td>",
+		"a&lt;b&gt;&quot;c&quot;: client latency of 3 ok jobs</title>",
+	};
+	assert_contains(text, want, sizeof want / sizeof want[0]);
+	assert_null(strstr(text, "<script"));
+	assert_null(strstr(text, "<img"));
+	assert_null(strstr(text, "<a "));
+	assert_null(strstr(text, "<i>"));
+	assert_null(strchr(text, 27));
+	free(text);
+}
+
 static void writers_report_a_full_disk(void **state)
 {
 	struct report r;
@@ -618,7 +893,7 @@ static void writers_report_a_full_disk(void **state)
 	assert_string_equal(err.msg, "No space left on device");
 	fclose(out);
 	int (*const writers[])(const struct report *, FILE *, struct nb_err *) = {
-		report_write_table, report_write_csv, report_write_md};
+		report_write_table, report_write_csv, report_write_md, report_write_html};
 	for (size_t i = 0; i < sizeof writers / sizeof writers[0]; i++) {
 		out = fopen("/dev/full", "w");
 		assert_non_null(out);
@@ -646,6 +921,11 @@ int main(void)
 		cmocka_unit_test(md_has_the_run_the_models_and_the_errors),
 		cmocka_unit_test(md_escapes_what_markdown_acts_on),
 		cmocka_unit_test(md_keeps_a_message_in_its_cell),
+		cmocka_unit_test(chooses_round_histogram_bins),
+		cmocka_unit_test(computes_chart_series_with_sql),
+		cmocka_unit_test(prices_cache_tokens_at_their_own_rates),
+		cmocka_unit_test(html_is_one_self_contained_page),
+		cmocka_unit_test(html_escapes_text_from_the_database),
 		cmocka_unit_test(writers_report_a_full_disk),
 	};
 	return cmocka_run_group_tests(tests, fixture_setup, fixture_teardown);
