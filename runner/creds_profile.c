@@ -70,18 +70,21 @@ static char *creds_profile_reader(char *buf, int num, void *stream)
 	return buf;
 }
 
+/* Whether section names the profile; spaces around names do not count. */
 static bool creds_profile_section_is(const struct creds_profile_parse *ps, const char *section)
 {
-	if (!ps->config_file)
-		return strcmp(section, ps->name) == 0;
-	if (strcmp(ps->name, "default") == 0 && strcmp(section, "default") == 0)
-		return true;
-	if (strncmp(section, "profile", 7) != 0 || !isspace((unsigned char)section[7]))
-		return false;
-	const char *n = section + 8;
+	const char *n = section;
+	if (ps->config_file && strcmp(section, "default") != 0) {
+		if (strncmp(section, "profile", 7) != 0 || !isspace((unsigned char)section[7]))
+			return false;
+		n = section + 8;
+	}
 	while (isspace((unsigned char)*n))
 		n++;
-	return strcmp(n, ps->name) == 0;
+	size_t len = strlen(n);
+	while (len && isspace((unsigned char)n[len - 1]))
+		len--;
+	return len == strlen(ps->name) && strncmp(n, ps->name, len) == 0;
 }
 
 static void creds_profile_set(struct creds_setting *s, const char *value, long line)

@@ -585,8 +585,8 @@ static void sched_dispatch(struct sched *s)
 	double soonest = INFINITY;
 	s->pass++;
 	/* Without usable credentials nothing goes: creds.h calls back when
-	 * new ones are in. */
-	if (!creds_usable(s->creds)) {
+	 * new ones are in. (Once the run closes, it holds none.) */
+	if (!s->creds || !creds_usable(s->creds)) {
 		uv_timer_stop(&s->dispatch_timer);
 		return;
 	}
