@@ -114,6 +114,11 @@ void attempt_read(const struct pool_result *res, struct stream_read *sr,
 		out->error_message = rerr.message;
 	}
 	out->class = retry_classify(policy, POOL_ANSWERED, res->http_status, out->error_type);
+	/* The service also says "expired" under other 403 types: its message
+	 * is what tells. */
+	if (out->class == RETRY_FINAL && res->http_status == 403 && out->error_message &&
+	    strcasestr(out->error_message, "security token included in the request is expired"))
+		out->class = RETRY_REFRESH;
 }
 
 void attempt_outcome_cleanup(struct attempt_outcome *o)

@@ -37,8 +37,10 @@ static const char cmd_mock_usage[] =
 	"application/vnd.amazon.eventstream: messageStart, the text in contentBlockDelta\n"
 	"events, contentBlockStop, messageStop, metadata). Every request must be\n"
 	"SigV4-signed (signing name \"bedrock\", any region) with the key pair in\n"
-	"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and carry AWS_SESSION_TOKEN as\n"
-	"X-Amz-Security-Token when that is set; any test values will do.\n"
+	"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and carry the session token\n"
+	"(--session-token, else AWS_SESSION_TOKEN) as X-Amz-Security-Token when one\n"
+	"is set; any test values will do. With --bearer, \"Authorization: Bearer T\"\n"
+	"is accepted too, unsigned, as Bedrock accepts an API key.\n"
 	"\n"
 	"Prints \"LISTENING <port>\" on stdout once it accepts connections, then\n"
 	"serves until SIGINT or SIGTERM. Point `novabatch run` at it with\n"
@@ -57,6 +59,19 @@ static const char cmd_mock_usage[] =
 	"                   (stream-error, stream-throttle, corrupt or cut) for a stream\n"
 	"                   broken on purpose, with fault saying which step chose it\n"
 	"  --help           show this help\n"
+	"\n"
+	"credential options:\n"
+	"  --session-token T  the session token requests must carry (default:\n"
+	"                   AWS_SESSION_TOKEN)\n"
+	"  --bearer T       also accept \"Authorization: Bearer T\" (default:\n"
+	"                   AWS_BEARER_TOKEN_BEDROCK when set)\n"
+	"  --rotate-after N rotate the session token after every N requests that pass\n"
+	"                   the credential check: generation g accepts T.gen<g> (T the\n"
+	"                   session token; generation 0 accepts T itself) and answers\n"
+	"                   403 ExpiredTokenException to the tokens of earlier\n"
+	"                   generations. Needs a session token and --rotate-file\n"
+	"  --rotate-file FILE  the token accepted now, one line, replaced whole at\n"
+	"                   each rotation: what a test's credential_process reads\n"
 	"\n"
 	"stream options (converse-stream only):\n"
 	"  --chunks N       send the text in N contentBlockDelta events (default 4;\n"
@@ -145,6 +160,10 @@ enum {
 	CMD_MOCK_CHUNKS,
 	CMD_MOCK_CHUNK_DELAY,
 	CMD_MOCK_SEED,
+	CMD_MOCK_SESSION_TOKEN,
+	CMD_MOCK_BEARER,
+	CMD_MOCK_ROTATE_AFTER,
+	CMD_MOCK_ROTATE_FILE,
 };
 
 /* Reads the options into cfg, *port, *log_path and *plan_path. Returns 0,
@@ -172,6 +191,10 @@ static int cmd_mock_options(int argc, char **argv, struct mock_config *cfg, long
 		{"chunks", required_argument, NULL, CMD_MOCK_CHUNKS},
 		{"chunk-delay-ms", required_argument, NULL, CMD_MOCK_CHUNK_DELAY},
 		{"seed", required_argument, NULL, CMD_MOCK_SEED},
+		{"session-token", required_argument, NULL, CMD_MOCK_SESSION_TOKEN},
+		{"bearer", required_argument, NULL, CMD_MOCK_BEARER},
+		{"rotate-after", required_argument, NULL, CMD_MOCK_ROTATE_AFTER},
+		{"rotate-file", required_argument, NULL, CMD_MOCK_ROTATE_FILE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -244,6 +267,19 @@ static int cmd_mock_options(int argc, char **argv, struct mock_config *cfg, long
 			rc = cli_whole_number("seed", optarg, 0, LONG_MAX, &n);
 			f->seed = (uint64_t)n;
 			break;
+		case CMD_MOCK_SESSION_TOKEN:
+			cfg->creds.session_token = optarg;
+			break;
+		case CMD_MOCK_BEARER:
+			cfg->creds.bearer_token = optarg;
+			break;
+		case CMD_MOCK_ROTATE_AFTER:
+			rc = cli_whole_number("rotate-after", optarg, 1, LONG_MAX, &n);
+			cfg->creds.rotate_after = (unsigned long)n;
+			break;
+		case CMD_MOCK_ROTATE_FILE:
+			cfg->creds.rotate_file = optarg;
+			break;
 		case 'h':
 			fputs(cmd_mock_usage, stdout);
 			return 1;
@@ -290,19 +326,35 @@ int cmd_mock(int argc, char **argv)
 		return NB_EXIT_USAGE;
 	}
 	cfg.port = (unsigned)port;
-	cfg.access_key_id = getenv("AWS_ACCESS_KEY_ID");
-	cfg.secret_access_key = getenv("AWS_SECRET_ACCESS_KEY");
-	cfg.session_token = getenv("AWS_SESSION_TOKEN");
-	if (!cfg.access_key_id || !*cfg.access_key_id || !cfg.secret_access_key ||
-	    !*cfg.secret_access_key) {
+	struct mock_creds_config *cc = &cfg.creds;
+	cc->access_key_id = getenv("AWS_ACCESS_KEY_ID");
+	cc->secret_access_key = getenv("AWS_SECRET_ACCESS_KEY");
+	if (!cc->session_token)
+		cc->session_token = getenv("AWS_SESSION_TOKEN");
+	if (!cc->bearer_token)
+		cc->bearer_token = getenv("AWS_BEARER_TOKEN_BEDROCK");
+	msg_add_secret(cc->secret_access_key);
+	msg_add_secret(cc->session_token);
+	msg_add_secret(cc->bearer_token);
+	if (!cc->access_key_id || !*cc->access_key_id || !cc->secret_access_key ||
+	    !*cc->secret_access_key) {
 		msg_error("mock: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: the mock accepts "
 			  "only requests signed with them (any test values will do)");
-		return NB_EXIT_USAGE;
+		goto out;
 	}
-	if (cfg.session_token && !*cfg.session_token)
-		cfg.session_token = NULL;
-	msg_add_secret(cfg.secret_access_key);
-	msg_add_secret(cfg.session_token);
+	if (cc->session_token && !*cc->session_token)
+		cc->session_token = NULL;
+	if (cc->bearer_token && !*cc->bearer_token)
+		cc->bearer_token = NULL;
+	if ((cc->rotate_after != 0) != (cc->rotate_file != NULL)) {
+		msg_error("mock: --rotate-after and --rotate-file go together");
+		goto out;
+	}
+	if (cc->rotate_after && !cc->session_token) {
+		msg_error("mock: --rotate-after rotates the session token: give --session-token "
+			  "or set AWS_SESSION_TOKEN");
+		goto out;
+	}
 	if (plan_path && mock_fault_plan_load(plan_path, &cfg.fault.plan, &err) < 0) {
 		msg_error("mock: --plan: %s", err.msg);
 		goto out;

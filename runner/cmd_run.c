@@ -1,7 +1,8 @@
 /*
  * cmd_run: `novabatch run`, from the command line to a finished run.
  *
- * Reads the options and the environment (region, endpoint, credentials),
+ * Reads the options and the environment (region, endpoint, TLS, where the
+ * credentials come from: creds.h),
  * checks everything that can be checked before a request is sent (job files,
  * database, endpoint), records the run, hands the jobs to the scheduler and
  * prints what a person needs: problems as they happen, a summary at the end.
@@ -14,12 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
 #include "cmd.h"
+#include "creds.h"
 #include "jobfile.h"
 #include "junit.h"
 #include "models.h"
@@ -48,9 +51,17 @@ static const char run_usage[] =
 	"  --db PATH              database file (default novabatch.db)\n"
 	"  --endpoint-url URL     endpoint (default: AWS_ENDPOINT_URL_BEDROCK_RUNTIME,\n"
 	"                         AWS_ENDPOINT_URL, then\n"
-	"                         https://bedrock-runtime.REGION.amazonaws.com)\n"
+	"                         https://bedrock-runtime.REGION.amazonaws.com, or\n"
+	"                         bedrock-runtime-fips.REGION... with\n"
+	"                         AWS_USE_FIPS_ENDPOINT=true)\n"
 	"  --region R             region (default: AWS_REGION, AWS_DEFAULT_REGION,\n"
-	"                         then us-east-1)\n"
+	"                         the profile's region, then us-east-1)\n"
+	"  --profile NAME         credentials and region from this profile of\n"
+	"                         ~/.aws/credentials and ~/.aws/config (the\n"
+	"                         environment's keys are then not used)\n"
+	"  --ca-bundle FILE       CA certificates (PEM) to verify the endpoint with\n"
+	"                         (default: AWS_CA_BUNDLE, then the system's)\n"
+	"  --insecure             do not verify the endpoint's certificate (tests only)\n"
 	"  --concurrency N        requests in flight at most (default 32)\n"
 	"  --model ID|ALIAS       model for lines that name none (aliases: micro, lite,\n"
 	"                         pro, premier, with the region's inference profile)\n"
@@ -100,21 +111,29 @@ static const char run_usage[] =
 	"  --quiet                print errors only\n"
 	"  --help                 show this help\n"
 	"\n"
-	"Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and, for\n"
-	"temporary credentials, AWS_SESSION_TOKEN.\n"
+	"Credentials: the first of --profile NAME; AWS_ACCESS_KEY_ID and\n"
+	"AWS_SECRET_ACCESS_KEY (with AWS_SESSION_TOKEN); AWS_BEARER_TOKEN_BEDROCK;\n"
+	"the profile (AWS_PROFILE, else default) in the shared files: keys, then\n"
+	"credential_process; container credentials; EC2 instance metadata. Those\n"
+	"that expire are renewed during the run (see the README).\n"
 	"\n"
 	"A kill loses at most the results of the last uncommitted batch: a resume\n"
 	"sends again at most --concurrency + --batch-size requests per crash.\n"
 	"\n"
 	"exit status: 0 every job ok; 1 some jobs failed or were invalid, or an\n"
 	"expectation failed; 2 usage, configuration or input error (nothing was\n"
-	"sent), or the --junit file could not be written; 3 stopped by --max-cost;\n"
-	"130 interrupted by a signal (3 and 130: resume it).\n";
+	"sent), or the --junit file could not be written; 3 stopped by --max-cost,\n"
+	"or renewing the credentials kept failing; 130 interrupted by a signal\n"
+	"(3 and 130: resume it).\n";
 
 struct run_options {
 	const char *db;
 	const char *endpoint_url;
 	const char *region;
+	const char *region_from; /* where the region came from, for the log */
+	const char *profile;
+	const char *ca_bundle;
+	bool insecure;
 	const char *model;
 	const char *models;
 	const char *run_name;
@@ -158,6 +177,9 @@ enum {
 	OPT_DB = 1000,
 	OPT_ENDPOINT,
 	OPT_REGION,
+	OPT_PROFILE,
+	OPT_CA_BUNDLE,
+	OPT_INSECURE,
 	OPT_CONCURRENCY,
 	OPT_MODEL,
 	OPT_MODELS,
@@ -195,6 +217,9 @@ static const struct option run_long_options[] = {
 	{"db", required_argument, NULL, OPT_DB},
 	{"endpoint-url", required_argument, NULL, OPT_ENDPOINT},
 	{"region", required_argument, NULL, OPT_REGION},
+	{"profile", required_argument, NULL, OPT_PROFILE},
+	{"ca-bundle", required_argument, NULL, OPT_CA_BUNDLE},
+	{"insecure", no_argument, NULL, OPT_INSECURE},
 	{"concurrency", required_argument, NULL, OPT_CONCURRENCY},
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"models", required_argument, NULL, OPT_MODELS},
@@ -272,6 +297,19 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 			break;
 		case OPT_REGION:
 			opt->region = optarg;
+			break;
+		case OPT_PROFILE:
+			if (!*optarg) {
+				msg_error("--profile: the profile name is empty");
+				return -1;
+			}
+			opt->profile = optarg;
+			break;
+		case OPT_CA_BUNDLE:
+			opt->ca_bundle = optarg;
+			break;
+		case OPT_INSECURE:
+			opt->insecure = true;
 			break;
 		case OPT_CONCURRENCY:
 			if (cli_whole_number("concurrency", optarg, 1, 4096, &opt->concurrency) < 0)
@@ -415,12 +453,45 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 			  "(`report --pricing FILE` prices it with another)");
 		return -1;
 	}
-	if (!opt->region)
-		opt->region = run_env("AWS_REGION");
-	if (!opt->region)
-		opt->region = run_env("AWS_DEFAULT_REGION");
-	if (!opt->region)
+	return 0;
+}
+
+/* --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1. */
+static void run_resolve_region(struct run_options *opt, const struct creds_source *src)
+{
+	static char from[512];
+	if (opt->region) {
+		opt->region_from = "--region";
+	} else if ((opt->region = run_env("AWS_REGION"))) {
+		opt->region_from = "AWS_REGION";
+	} else if ((opt->region = run_env("AWS_DEFAULT_REGION"))) {
+		opt->region_from = "AWS_DEFAULT_REGION";
+	} else if (src->profile_region) {
+		opt->region = src->profile_region;
+		snprintf(from, sizeof from, "profile '%s', %s", src->profile,
+			 src->profile_region_where);
+		opt->region_from = from;
+	} else {
 		opt->region = "us-east-1";
+		opt->region_from = "the default: no --region, AWS_REGION, AWS_DEFAULT_REGION or "
+				   "profile region";
+	}
+}
+
+/* --ca-bundle, else AWS_CA_BUNDLE: a readable file. Returns 0 or -1. */
+static int run_resolve_tls(struct run_options *opt)
+{
+	const char *from = "--ca-bundle";
+	if (!opt->ca_bundle && (opt->ca_bundle = run_env("AWS_CA_BUNDLE")))
+		from = "AWS_CA_BUNDLE";
+	if (opt->ca_bundle && access(opt->ca_bundle, R_OK) != 0) {
+		msg_error("%s %s: %s", from, opt->ca_bundle, strerror(errno));
+		return -1;
+	}
+	if (opt->insecure)
+		msg_warn("--insecure: THE ENDPOINT'S CERTIFICATE IS NOT VERIFIED. Anyone on the "
+			 "network path can read and change the requests and answers. Use "
+			 "--ca-bundle FILE instead for a private certificate authority.");
 	return 0;
 }
 
@@ -517,22 +588,6 @@ static void run_progress_cb(const struct sched_totals *t, void *data)
 	} else {
 		msg_info("%s", line);
 	}
-}
-
-/* Credentials from the environment, registered as secrets at once. */
-static int run_credentials(struct sigv4_credentials *creds)
-{
-	creds->access_key_id = run_env("AWS_ACCESS_KEY_ID");
-	creds->secret_access_key = run_env("AWS_SECRET_ACCESS_KEY");
-	creds->session_token = run_env("AWS_SESSION_TOKEN");
-	msg_add_secret(creds->secret_access_key);
-	msg_add_secret(creds->session_token);
-	if (!creds->access_key_id || !creds->secret_access_key) {
-		msg_error("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-			  "(and AWS_SESSION_TOKEN for temporary credentials)");
-		return -1;
-	}
-	return 0;
 }
 
 /* The run this session works on: a new one, or the one --resume names. */
@@ -700,6 +755,7 @@ static const char *run_status_of(enum sched_ending e)
 	case SCHED_INTERRUPTED:
 		return "interrupted";
 	case SCHED_STOPPED:
+	case SCHED_NO_CREDENTIALS:
 		return "stopped";
 	}
 	return "interrupted";
@@ -716,14 +772,18 @@ static int run_summary(const struct run_options *opt, const struct run_target *t
 	char earlier[64] = "";
 	if (t->skipped)
 		snprintf(earlier, sizeof earlier, " (%ld recorded earlier)", t->skipped);
+	char creds[128] = "";
+	if (t->expired || t->renewals)
+		snprintf(creds, sizeof creds, ", %ld refused as expired; credentials renewed %ld "
+			 "time%s", t->expired, t->renewals, t->renewals == 1 ? "" : "s");
 	if (!opt->quiet || t->ending != SCHED_FINISHED)
 		msg_info("run %lld %s in %.2f s: %ld jobs%s, %ld ok, %ld failed, %ld invalid; "
-			 "%ld attempts, %ld retries, %ld throttled; %lld input and %lld output "
+			 "%ld attempts, %ld retries, %ld throttled%s; %lld input and %lld output "
 			 "tokens; $%s%s",
 			 (long long)target->run_id,
 			 t->ending == SCHED_FINISHED ? "done" : run_status_of(t->ending), seconds,
 			 t->ok + t->failed + t->invalid, earlier, t->ok, t->failed, t->invalid,
-			 t->attempts, t->retries, t->throttled, (long long)t->input_tokens,
+			 t->attempts, t->retries, t->throttled, creds, (long long)t->input_tokens,
 			 (long long)t->output_tokens, usd,
 			 t->cost_known && target->spent_known ? "" : " (some models have no price)");
 	if (expect_failed)
@@ -736,6 +796,13 @@ static int run_summary(const struct run_options *opt, const struct run_target *t
 			 (long long)target->run_id, (long long)expect_passed);
 	if (t->ending == SCHED_FINISHED)
 		return t->failed || t->invalid || expect_failed ? NB_EXIT_FAILED : NB_EXIT_OK;
+	if (t->ending == SCHED_NO_CREDENTIALS) {
+		msg_error("run %lld stopped: %s; once credentials work again, resume it: novabatch "
+			  "run --db %s --resume=%lld",
+			  (long long)target->run_id, t->stop_message, opt->db,
+			  (long long)target->run_id);
+		return NB_EXIT_STOPPED;
+	}
 	if (t->ending == SCHED_STOPPED) {
 		char limit[REPORT_USD_LEN];
 		report_usd_text(opt->max_cost_pusd, limit);
@@ -771,10 +838,10 @@ static int run_write_junit(const struct run_options *opt, struct store *st, int6
 }
 
 static int run_execute(const struct run_options *opt, const struct modelsel *models,
+		       const struct creds_source *src,
 		       char *const *files, int nfiles, char **argv, int argc)
 {
-	struct sigv4_credentials creds;
-	if (run_check_files(files, nfiles) < 0 || run_credentials(&creds) < 0)
+	if (run_check_files(files, nfiles) < 0)
 		return NB_EXIT_USAGE;
 	struct stat dbst;
 	if (opt->resume && stat(opt->db, &dbst) != 0) {
@@ -788,12 +855,16 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 		url = run_env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME");
 	if (!url)
 		url = run_env("AWS_ENDPOINT_URL");
-	char *default_url = xasprintf("https://bedrock-runtime.%s.amazonaws.com", opt->region);
+	const char *fips = run_env("AWS_USE_FIPS_ENDPOINT");
+	bool use_fips = fips && strcasecmp(fips, "true") == 0;
+	char *default_url = xasprintf("https://bedrock-runtime%s.%s.amazonaws.com",
+				      use_fips ? "-fips" : "", opt->region);
 	struct request_endpoint ep;
 	struct nb_err err;
 	struct store *st = NULL;
 	struct run_target target = {.files = files, .nfiles = nfiles};
 	FILE *junit = NULL;
+	struct creds_value first = {0};
 	int code = NB_EXIT_USAGE;
 	if (request_endpoint_init(&ep, url ? url : default_url, opt->region, &err) < 0) {
 		msg_error("%s", err.msg);
@@ -811,6 +882,22 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 		msg_error("--junit: cannot write %s: %s", opt->junit, strerror(errno));
 		goto out;
 	}
+	struct pool_config tls = {.ca_bundle = opt->ca_bundle, .insecure = opt->insecure};
+	struct pool_config http;
+	creds_http_config(&tls, &http);
+	if (creds_obtain(src, &http, &first, &err) < 0) {
+		if (src->kind == CREDS_IMDS)
+			msg_error("no credentials: none in the environment or in profile '%s' of the "
+				  "shared files, no container credentials, and %s (set "
+				  "AWS_EC2_METADATA_DISABLED=true to skip instance metadata)",
+				  src->profile, err.msg);
+		else
+			msg_error("credentials: %s", err.msg);
+		goto out;
+	}
+	if (!opt->quiet)
+		msg_info("credentials: %s%s", src->describe,
+			 first.expiration ? ", renewed before they expire" : "");
 	if (store_open(opt->db, false, &st, &err) < 0) {
 		msg_error("%s", err.msg);
 		goto out;
@@ -820,11 +907,11 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 			 : run_begin_new(opt, st, &ep, argv, argc, &target)) < 0)
 		goto out;
 	if (!opt->quiet)
-		msg_info("run %lld%s%s%s: %s, region %s, concurrency %ld",
+		msg_info("run %lld%s%s%s: %s, region %s (%s), concurrency %ld",
 			 (long long)target.run_id, opt->run_name ? " " : "",
 			 opt->run_name ? opt->run_name : "",
 			 target.session > 1 ? " resumed" : "", ep.base_url, opt->region,
-			 opt->concurrency);
+			 opt->region_from, opt->concurrency);
 
 	struct run_state rs = {
 		.opt = opt,
@@ -850,7 +937,10 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 			.adaptive = opt->adaptive,
 		},
 		.endpoint = &ep,
-		.creds = creds,
+		.creds_source = src,
+		.creds = &first,
+		.ca_bundle = opt->ca_bundle,
+		.insecure = opt->insecure,
 		.store = st,
 		.run_id = target.run_id,
 		.session = target.session,
@@ -900,6 +990,7 @@ out:
 		fclose(junit);
 	store_free(st);
 	run_target_cleanup(&target);
+	creds_value_cleanup(&first);
 	free(default_url);
 	request_endpoint_cleanup(&ep);
 	return code;
@@ -914,13 +1005,22 @@ int cmd_run(int argc, char **argv)
 			fputs(run_usage, stdout);
 		return rc > 0 ? NB_EXIT_OK : NB_EXIT_USAGE;
 	}
-	struct modelsel models;
+	struct creds_source src;
+	struct modelsel models = {0};
 	struct nb_err err;
 	int code = NB_EXIT_USAGE;
-	if (modelsel_init(&models, opt.model, opt.models, opt.region, &err) < 0)
-		msg_error("%s", err.msg);
-	else
-		code = run_execute(&opt, &models, argv + optind, argc - optind, argv, argc);
+	if (creds_source_load(opt.profile, &src, &err) < 0) {
+		msg_error("credentials: %s", err.msg);
+	} else {
+		/* The region may come from the profile; aliases resolve for it. */
+		run_resolve_region(&opt, &src);
+		if (modelsel_init(&models, opt.model, opt.models, opt.region, &err) < 0)
+			msg_error("%s", err.msg);
+		else if (run_resolve_tls(&opt) == 0)
+			code = run_execute(&opt, &models, &src, argv + optind, argc - optind, argv,
+					   argc);
+		creds_source_cleanup(&src);
+	}
 	modelsel_cleanup(&models);
 	msg_forget_secrets();
 	return code;

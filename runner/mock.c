@@ -56,6 +56,8 @@ static const struct mock_fail mock_incomplete_signature = {
 	400, "IncompleteSignatureException" MOCK_FAULT_NS_CORAL};
 static const struct mock_fail mock_unrecognized_client = {
 	403, "UnrecognizedClientException" MOCK_FAULT_NS_CORAL};
+static const struct mock_fail mock_expired_token = {
+	403, "ExpiredTokenException" MOCK_FAULT_NS_CORAL};
 static const struct mock_fail mock_invalid_signature = {
 	403, "InvalidSignatureException" MOCK_FAULT_NS_CORAL};
 static const struct mock_fail mock_unknown_operation = {
@@ -69,9 +71,7 @@ struct mock {
 	long latency_ms;
 	size_t chunks;                  /* text deltas of a stream answer */
 	long chunk_delay_ms;            /* pause between a stream's frames */
-	char *access_key_id;
-	char *secret_access_key;
-	char *session_token;            /* NULL for none */
+	struct mock_creds *creds;
 	atomic_uint_least64_t answers;  /* numbers the request ids */
 	FILE *log;                      /* borrowed; NULL for no request log */
 	pthread_mutex_t log_lock;       /* one line at a time from the threads */
@@ -310,23 +310,11 @@ static const char *mock_header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* Compares two optional secrets in time that does not depend on where
- * they differ. */
-static bool mock_secret_equal(const char *a, const char *b)
-{
-	size_t len;
-
-	if (!a || !b)
-		return a == b;
-	len = strlen(a);
-	return len == strlen(b) && CRYPTO_memcmp(a, b, len) == 0;
-}
-
 /* Checks the request's signature as the service does: the request is
  * rebuilt from the headers its Authorization names, the path as sent (no
  * query: the routes take none) and the body as sent, then signed again
  * with the configured secret. Returns 0, or -1 with *fail and err set. */
-static int mock_verify(const struct mock *m, struct MHD_Connection *c, const char *method,
+static int mock_verify(struct mock *m, struct MHD_Connection *c, const char *method,
 		       const char *url, const struct buf *body, const struct mock_fail **fail,
 		       struct nb_err *err)
 {
@@ -343,13 +331,27 @@ static int mock_verify(const struct mock *m, struct MHD_Connection *c, const cha
 	*fail = &mock_missing_token;
 	if (!value)
 		return err_set(err, "Missing Authentication Token");
+	if (strncmp(value, "Bearer ", 7) == 0) {
+		*fail = &mock_unrecognized_client;
+		if (!mock_creds_bearer_ok(m->creds, value + 7))
+			return err_set(err, "The security token included in the request is invalid.");
+		mock_creds_passed(m->creds);
+		return 0;
+	}
 	*fail = &mock_incomplete_signature;
 	if (sigv4_parse_authorization(value, &auth, err) < 0)
 		return -1;
-	*fail = &mock_unrecognized_client;
-	if (strcmp(auth.access_key_id, m->access_key_id) != 0 ||
-	    !mock_secret_equal(mock_header(c, "X-Amz-Security-Token"), m->session_token))
+	const char *token = mock_header(c, "X-Amz-Security-Token");
+	switch (mock_creds_check(m->creds, auth.access_key_id, token)) {
+	case MOCK_CREDS_OK:
+		break;
+	case MOCK_CREDS_EXPIRED:
+		*fail = &mock_expired_token;
+		return err_set(err, "The security token included in the request is expired");
+	case MOCK_CREDS_UNKNOWN:
+		*fail = &mock_unrecognized_client;
 		return err_set(err, "The security token included in the request is invalid.");
+	}
 	*fail = &mock_incomplete_signature;
 	value = mock_header(c, "X-Amz-Date");
 	if (!value || sigv4_parse_amz_date(value, &when) < 0)
@@ -373,8 +375,9 @@ static int mock_verify(const struct mock *m, struct MHD_Connection *c, const cha
 		.body = buf_str(body), .body_len = body->len,
 	};
 	struct sigv4_credentials creds = {
-		.access_key_id = m->access_key_id, .secret_access_key = m->secret_access_key,
-		.session_token = m->session_token,
+		.access_key_id = auth.access_key_id,
+		.secret_access_key = mock_creds_secret(m->creds),
+		.session_token = token,
 	};
 	struct sigv4_params params = {
 		.region = auth.region, .service = auth.service, .when = when,
@@ -385,7 +388,10 @@ static int mock_verify(const struct mock *m, struct MHD_Connection *c, const cha
 	same = strlen(auth.signature) == sizeof res.signature - 1 &&
 	       CRYPTO_memcmp(res.signature, auth.signature, sizeof res.signature - 1) == 0;
 	sigv4_result_cleanup(&res);
-	return same ? 0 : err_set(err, MOCK_SIGNATURE_MISMATCH);
+	if (!same)
+		return err_set(err, MOCK_SIGNATURE_MISMATCH);
+	mock_creds_passed(m->creds);
+	return 0;
 }
 
 /* Splits "/model/{modelId}/{operation}". Returns the operation and sets the
@@ -613,9 +619,12 @@ struct mock *mock_new(const struct mock_config *cfg, struct nb_err *err)
 	m->latency_ms = cfg->latency_ms;
 	m->chunks = cfg->chunks > 0 ? (size_t)cfg->chunks : MOCK_STREAM_DEFAULT_CHUNKS;
 	m->chunk_delay_ms = cfg->chunk_delay_ms;
-	m->access_key_id = xstrdup(cfg->access_key_id);
-	m->secret_access_key = xstrdup(cfg->secret_access_key);
-	m->session_token = cfg->session_token ? xstrdup(cfg->session_token) : NULL;
+	m->creds = mock_creds_new(&cfg->creds, err);
+	if (!m->creds) {
+		mock_fault_plan_free(cfg->fault.plan);
+		free(m);
+		return NULL;
+	}
 	atomic_init(&m->answers, 0);
 	m->log = cfg->log;
 	m->fault = mock_fault_new(&cfg->fault);
@@ -644,22 +653,13 @@ unsigned mock_port(const struct mock *m)
 	return m->port;
 }
 
-static void mock_wipe(char *secret)
-{
-	if (secret)
-		OPENSSL_cleanse(secret, strlen(secret));
-	free(secret);
-}
-
 void mock_free(struct mock *m)
 {
 	if (!m)
 		return;
 	if (m->daemon)
 		MHD_stop_daemon(m->daemon);
-	free(m->access_key_id);
-	mock_wipe(m->secret_access_key);
-	mock_wipe(m->session_token);
+	mock_creds_free(m->creds);
 	mock_fault_free(m->fault);
 	pthread_mutex_destroy(&m->log_lock);
 	free(m);

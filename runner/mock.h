@@ -14,7 +14,9 @@
  *
  * It serves POST /model/{modelId}/converse and .../converse-stream alike
  * up to the answer. A request is answered by the first of these that
- * applies: a body over the cap (400), the signature (400 or 403), the route
+ * applies: a body over the cap (400), the credentials (403, with
+ * ExpiredTokenException for a rotated-out session token: mock_creds.h)
+ * and the signature (400 or 403), or a bearer token instead, the route
  * (404), the model id (400), then the fault steps in mock_fault.h's order
  * with mock_reply's checks (400) between fail-first and the quota, then the
  * normal answer. All of those are plain HTTP answers, as the service gives
@@ -28,6 +30,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "mock_creds.h"
 #include "mock_fault.h"
 
 struct mock_config {
@@ -36,9 +39,9 @@ struct mock_config {
 	long chunks;                   /* text deltas of a stream; 0 for
 					  MOCK_STREAM_DEFAULT_CHUNKS */
 	long chunk_delay_ms;           /* pause between a stream's frames */
-	const char *access_key_id;     /* the key pair requests must be signed with */
-	const char *secret_access_key;
-	const char *session_token;     /* NULL: requests must carry none */
+	struct mock_creds_config creds; /* who may call: the key pair requests must
+					   be signed with, the session token (and
+					   its rotation), a bearer token */
 	FILE *log;                     /* NULL, or where each answer is logged as a
 					  JSON line: request_id, status, error_type,
 					  model_id, input_tokens, output_tokens,
@@ -55,7 +58,7 @@ struct mock;
 /* Starts serving in the server's own threads; their signal mask is the
  * caller's at this call. Copies what it keeps of cfg and takes ownership of
  * cfg->fault.plan, even when it fails. Returns NULL with err set when it
- * cannot listen. */
+ * cannot listen or write the rotation file. */
 struct mock *mock_new(const struct mock_config *cfg, struct nb_err *err);
 
 /* The port it listens on: the one chosen when cfg asked for 0. */

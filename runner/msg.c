@@ -7,18 +7,26 @@
 #include "buf.h"
 #include "xalloc.h"
 
-#define MSG_MAX_SECRETS 8
+/* Renewed credentials add secrets during a run: past this many, the
+ * oldest (long expired by then) makes room. */
+#define MSG_MAX_SECRETS 256
 
 static char *msg_secrets[MSG_MAX_SECRETS];
 static size_t msg_nsecrets;
 
 void msg_add_secret(const char *secret)
 {
-	if (!secret || !*secret || msg_nsecrets == MSG_MAX_SECRETS)
+	if (!secret || !*secret)
 		return;
 	for (size_t i = 0; i < msg_nsecrets; i++)
 		if (strcmp(msg_secrets[i], secret) == 0)
 			return;
+	if (msg_nsecrets == MSG_MAX_SECRETS) {
+		memset(msg_secrets[0], 0, strlen(msg_secrets[0]));
+		free(msg_secrets[0]);
+		memmove(msg_secrets, msg_secrets + 1, (MSG_MAX_SECRETS - 1) * sizeof *msg_secrets);
+		msg_nsecrets--;
+	}
 	msg_secrets[msg_nsecrets++] = xstrdup(secret);
 }
 

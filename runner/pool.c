@@ -392,9 +392,15 @@ int pool_post(struct pool *p, const struct pool_request *req, struct nb_err *err
 	CURL *e = x->easy;
 	const char *url = req->url;
 	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	if (req->method && strcmp(req->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		if (req->method && strcmp(req->method, "POST") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, pool_body_fn);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
@@ -413,6 +419,17 @@ int pool_post(struct pool *p, const struct pool_request *req, struct nb_err *err
 	/* Redirects are never followed: a signed request goes where it was signed for. */
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* Certificates are always checked unless the user asked otherwise
+	 * (--insecure, with a warning from the command). curl reads
+	 * HTTPS_PROXY, https_proxy, http_proxy and NO_PROXY by itself. */
+	if (p->cfg.ca_bundle)
+		curl_easy_setopt(e, CURLOPT_CAINFO, p->cfg.ca_bundle);
+	if (p->cfg.insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (p->cfg.no_proxy)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	if (p->cfg.connect_timeout_ms > 0)
 		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, p->cfg.connect_timeout_ms);
 	if (p->cfg.timeout_ms > 0)

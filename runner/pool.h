@@ -11,6 +11,7 @@
 #ifndef NB_POOL_H
 #define NB_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -23,6 +24,11 @@ struct pool_config {
 	int max_connections;     /* connections kept open; the in-flight window */
 	long connect_timeout_ms; /* 0: curl's default */
 	long timeout_ms;         /* whole exchange; 0: none */
+	const char *ca_bundle;   /* CA certificates (PEM) to verify servers with;
+				    NULL: the system's. Borrowed for the pool's life */
+	bool insecure;           /* no certificate or host name check at all */
+	bool no_proxy;           /* ignore HTTPS_PROXY and kin: for link-local
+				    metadata endpoints that a proxy cannot reach */
 };
 
 /* How the exchange ended, as far as the transport can tell. */
@@ -61,10 +67,11 @@ typedef void (*pool_done_cb)(const struct pool_result *res, void *data);
  * to go on, or -1 to end the exchange (POOL_READER_STOPPED). */
 typedef int (*pool_chunk_cb)(const char *bytes, size_t len, uint64_t now_ns, void *data);
 
-/* One POST. url, headers and body are the caller's: headers (a
- * NULL-terminated list of "Name: value") are copied, body must stay alive
- * until done runs. */
+/* One request: a POST unless method says otherwise. url, headers and
+ * body are the caller's: headers (a NULL-terminated list of "Name: value")
+ * are copied, body must stay alive until done runs. */
 struct pool_request {
+	const char *method; /* NULL or "POST", "GET", "PUT" (with the body) */
 	const char *url;
 	char *const *headers;
 	const char *body;
@@ -83,7 +90,7 @@ struct pool_request {
 int pool_new(uv_loop_t *loop, const struct pool_config *cfg, struct pool **out,
 	     struct nb_err *err);
 
-/* Starts a POST. done runs exactly once, from the loop, unless this call
+/* Starts a request. done runs exactly once, from the loop, unless this call
  * fails. */
 int pool_post(struct pool *p, const struct pool_request *req, struct nb_err *err);
 

@@ -69,11 +69,41 @@ void request_endpoint_cleanup(struct request_endpoint *ep)
 	memset(ep, 0, sizeof *ep);
 }
 
+static void request_add_job_header(struct request *req, size_t n, const char *job_id)
+{
+	struct buf id;
+	buf_init(&id, 0);
+	buf_append_str(&id, "X-Novabatch-Job: ");
+	uri_encode(&id, job_id, false);
+	req->headers[n++] = buf_steal(&id);
+	req->headers[n] = NULL;
+}
+
+/* A Bedrock API key: no signature, no date, the key as a bearer token. */
+static int request_build_bearer(struct request *req, const struct request_endpoint *ep,
+				const struct request_job *job, const char *token)
+{
+	char *model_path = uri_model_path(job->model_id, job->stream ? "converse-stream" : "converse");
+	req->url = xasprintf("%s%s%s", ep->base_url, ep->path_prefix, model_path);
+	free(model_path);
+	size_t n = 0;
+	req->headers[n++] = xstrdup("Content-Type: application/json");
+	req->headers[n++] = xstrdup(job->stream ? "Accept: application/vnd.amazon.eventstream"
+					       : "Accept: application/json");
+	req->headers[n++] = xasprintf("Authorization: Bearer %s", token);
+	req->headers[n++] = xstrdup("Expect:");
+	request_add_job_header(req, n, job->id);
+	return 0;
+}
+
 int request_build(struct request *req, const struct request_endpoint *ep,
-		  const struct request_job *job, const struct sigv4_credentials *creds,
+		  const struct request_job *job, const struct request_auth *auth,
 		  time_t now, struct nb_err *err)
 {
 	memset(req, 0, sizeof *req);
+	if (auth->bearer_token)
+		return request_build_bearer(req, ep, job, auth->bearer_token);
+	const struct sigv4_credentials *creds = &auth->sigv4;
 	char *model_path = uri_model_path(job->model_id, job->stream ? "converse-stream" : "converse");
 	char *path = xasprintf("%s%s", ep->path_prefix, model_path);
 	free(model_path);
@@ -121,12 +151,7 @@ int request_build(struct request *req, const struct request_endpoint *ep,
 	req->headers[n++] = xasprintf("Authorization: %s", sig.authorization);
 	/* curl would otherwise ask for 100-continue on large bodies. */
 	req->headers[n++] = xstrdup("Expect:");
-	struct buf id;
-	buf_init(&id, 0);
-	buf_append_str(&id, "X-Novabatch-Job: ");
-	uri_encode(&id, job->id, false);
-	req->headers[n++] = buf_steal(&id);
-	req->headers[n] = NULL;
+	request_add_job_header(req, n, job->id);
 	sigv4_result_cleanup(&sig);
 	free(path);
 	return 0;
@@ -135,7 +160,10 @@ int request_build(struct request *req, const struct request_endpoint *ep,
 void request_cleanup(struct request *req)
 {
 	free(req->url);
-	for (size_t i = 0; req->headers[i]; i++)
+	/* The Authorization and token headers carry secrets: wiped. */
+	for (size_t i = 0; req->headers[i]; i++) {
+		memset(req->headers[i], 0, strlen(req->headers[i]));
 		free(req->headers[i]);
+	}
 	memset(req, 0, sizeof *req);
 }

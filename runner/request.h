@@ -5,7 +5,8 @@
  * /converse-stream), the headers
  * (Content-Type, Accept, X-Amz-Date, X-Amz-Security-Token when the
  * credentials are temporary, Authorization, X-Novabatch-Job) and signs them with SigV4 for
- * the `bedrock` signing name. Pure: the signing time and the credentials
+ * the `bedrock` signing name; or, with a Bedrock API key, sends it as
+ * `Authorization: Bearer` and signs nothing. Pure: the signing time and the credentials
  * come in as arguments, so every attempt is signed afresh by calling it
  * again. It does not send anything: the pool does.
  */
@@ -50,11 +51,18 @@ struct request_job {
 	bool stream;          /* ConverseStream: /converse-stream, event-stream answers */
 };
 
+/* How a request proves who sends it: a bearer token when one is set,
+ * else SigV4 with the key pair. Borrowed for the call. */
+struct request_auth {
+	struct sigv4_credentials sigv4;
+	const char *bearer_token;
+};
+
 /* Builds and signs a Converse or ConverseStream request. X-Novabatch-Job names the job for
  * the mock's scripted plans and for proxies' logs; it is not signed.
  * Returns 0, or -1 with err set. */
 int request_build(struct request *req, const struct request_endpoint *ep,
-		  const struct request_job *job, const struct sigv4_credentials *creds,
+		  const struct request_job *job, const struct request_auth *auth,
 		  time_t now, struct nb_err *err);
 void request_cleanup(struct request *req);
 

@@ -10,6 +10,7 @@
 
 #include "attempt.h"
 #include "clock.h"
+#include "creds.h"
 #include "failfast.h"
 #include "job.h"
 #include "jobfile.h"
@@ -22,6 +23,10 @@
 /* Jobs held at once, per request allowed in flight: the others wait for a
  * retry or for their model's rate, and new lines are read meanwhile. */
 #define SCHED_HOLD_PER_SLOT 2
+
+/* Sends of one job refused as expired, at most: past that the service
+ * refuses what the source gives, and the job fails. */
+#define SCHED_MAX_EXPIRED 8
 
 /* Lines read in one go before the loop gets a turn. */
 #define SCHED_FILL_LINES 1024
@@ -59,6 +64,9 @@ struct sched_slot {
 	enum sched_slot_state state;
 	int attempts;               /* attempts sent in this session */
 	int attempt_base;           /* attempts recorded by earlier sessions */
+	int expired;                /* attempts refused as expired: not counted
+				       against max_attempts */
+	unsigned creds_generation;  /* of the credentials the attempt was signed with */
 	int64_t worst_pusd;         /* the spend reserved for the attempt in flight */
 	double delay_ms;            /* the backoff before the attempt now due */
 	double sent_ms;             /* when the attempt in flight was sent */
@@ -83,6 +91,7 @@ struct sched {
 	uv_signal_t sigint, sigterm;
 	struct spend spend;
 	struct pool *pool;
+	struct creds *creds;
 	struct sched_model *models;
 	struct sched_queue ready;   /* to send, oldest first */
 	struct sched_queue backoff; /* waiting to be ready again */
@@ -461,12 +470,24 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 		sched_trip(s, m);
 
 	bool again = (a.class == RETRY_THROTTLED || a.class == RETRY_TRANSIENT) &&
-		     slot->attempts < s->cfg->retry.max_attempts && !m->stop_message;
+		     slot->attempts - slot->expired < s->cfg->retry.max_attempts &&
+		     !m->stop_message;
+	/* Expired credentials say nothing of the request: it goes again, with
+	 * the renewed ones, and the attempt is not counted against it. */
+	bool renew = a.class == RETRY_REFRESH && slot->expired < SCHED_MAX_EXPIRED;
+	if (a.class == RETRY_REFRESH)
+		s->totals.expired++;
 	if (a.class == RETRY_SUCCESS) {
 		sched_finish_ok(s, slot, &a);
-	} else if (a.class == RETRY_INTERRUPTED || (again && s->stopping)) {
+	} else if (a.class == RETRY_INTERRUPTED || ((again || renew) && s->stopping)) {
 		/* The run is stopping: the job stays pending for a resume. */
 		sched_slot_release(slot);
+	} else if (renew) {
+		s->totals.retries++;
+		slot->expired++;
+		slot->delay_ms = 0;
+		sched_ready_push(s, slot);
+		creds_expired(s->creds, slot->creds_generation);
 	} else if (again) {
 		s->totals.retries++;
 		slot->state = SLOT_BACKOFF;
@@ -475,8 +496,8 @@ static void sched_done_cb(const struct pool_result *res, void *data)
 						sched_random(s));
 		uv_timer_start(&slot->backoff, sched_backoff_cb, (uint64_t)ceil(slot->delay_ms), 0);
 	} else {
-		/* Final, out of attempts, or (until the credentials chain
-		 * lands) expired credentials: the last error is the job's. */
+		/* Final, out of attempts, or refused as expired too often:
+		 * the last error is the job's. */
 		sched_finish_failed(s, slot, a.error_type, a.error_message, a.http_status,
 				    a.request_id);
 	}
@@ -549,8 +570,12 @@ static void sched_send(struct sched *s, struct sched_slot *slot, double now_ms)
 	clock_utc_iso(slot->attempt_started_at);
 	if (!slot->first_started_at[0])
 		memcpy(slot->first_started_at, slot->attempt_started_at, CLOCK_ISO_LEN);
-	if (request_build(&slot->req, s->cfg->endpoint, &rj, &s->cfg->creds, clock_utc_seconds(),
-			  &err) < 0 ||
+	const struct creds_value *cv = creds_current(s->creds, &slot->creds_generation);
+	struct request_auth auth = {
+		.sigv4 = {cv->access_key_id, cv->secret_access_key, cv->session_token},
+		.bearer_token = cv->bearer_token,
+	};
+	if (request_build(&slot->req, s->cfg->endpoint, &rj, &auth, clock_utc_seconds(), &err) < 0 ||
 	    sched_post(s, slot, &err) < 0) {
 		/* Nothing was sent; the job fails with the reason. */
 		request_cleanup(&slot->req);
@@ -636,6 +661,12 @@ static void sched_dispatch(struct sched *s)
 	double now = sched_now_ms();
 	double soonest = INFINITY;
 	s->pass++;
+	/* Without usable credentials nothing goes: creds.h calls back when
+	 * new ones are in. (Once the run closes, it holds none.) */
+	if (!s->creds || !creds_usable(s->creds)) {
+		uv_timer_stop(&s->dispatch_timer);
+		return;
+	}
 	for (struct sched_slot *slot = s->ready.head, *next; slot && !s->stopping; slot = next) {
 		next = slot->next;
 		if (pool_in_flight(s->pool) >= (size_t)s->cfg->concurrency)
@@ -899,7 +930,27 @@ static void sched_maybe_finish(struct sched *s)
 	uv_close((uv_handle_t *)&s->fill_timer, NULL);
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
+	s->totals.renewals = creds_renewals(s->creds);
+	creds_close(s->creds);
+	s->creds = NULL;
 	pool_close(s->pool);
+}
+
+static void sched_creds_ready(void *data)
+{
+	sched_dispatch(data);
+}
+
+static void sched_creds_notice(const char *message, void *data)
+{
+	sched_notice(data, message);
+}
+
+/* Renewing failed for good: what is in flight ends, the rest waits for a
+ * resume. */
+static void sched_creds_gave_up(const char *why, void *data)
+{
+	sched_stop(data, SCHED_NO_CREDENTIALS, why);
 }
 
 int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struct nb_err *err)
@@ -919,9 +970,17 @@ int sched_run(const struct sched_config *cfg, struct sched_totals *totals, struc
 		.max_connections = cfg->concurrency,
 		.connect_timeout_ms = cfg->connect_timeout_ms,
 		.timeout_ms = cfg->timeout_ms,
+		.ca_bundle = cfg->ca_bundle,
+		.insecure = cfg->insecure,
 	};
 	if (pool_new(&s->loop, &pcfg, &s->pool, err) < 0)
 		goto out;
+	struct pool_config http;
+	creds_http_config(&pcfg, &http);
+	struct creds_value first;
+	creds_value_copy(&first, cfg->creds);
+	struct creds_events ev = {sched_creds_ready, sched_creds_notice, sched_creds_gave_up, s};
+	s->creds = creds_new(&s->loop, cfg->creds_source, &first, &http, &ev);
 	uv_timer_init(&s->loop, &s->commit_timer);
 	s->commit_timer.data = s;
 	uv_timer_start(&s->commit_timer, sched_commit_cb, (uint64_t)cfg->commit_interval_ms,

@@ -8,7 +8,11 @@
  * concurrency, so memory is bounded by the window and never by the files'
  * size. Each job is parsed (job.h), recorded, signed and sent (request.h,
  * pool.h); each attempt is read (attempt.h), recorded (store.h), and
- * retried after a backoff on a timer when retry.h says so. It prints
+ * retried after a backoff on a timer when retry.h says so. Every attempt
+ * is signed with the credentials creds.h holds at its send; an attempt
+ * refused as expired (ExpiredTokenException) renews them and is sent
+ * again without counting against max_attempts, and while no usable
+ * credentials are held nothing is sent. It prints
  * nothing: it reports through the callbacks and the totals.
  */
 #ifndef NB_SCHED_H
@@ -16,6 +20,8 @@
 
 #include <stdint.h>
 
+#include "creds_chain.h"
+#include "creds_value.h"
 #include "err.h"
 #include "job.h"
 #include "models.h"
@@ -30,6 +36,7 @@ enum sched_ending {
 	SCHED_FINISHED,    /* every job line was read and every job ended */
 	SCHED_INTERRUPTED, /* a signal stopped it; its pending jobs can resume */
 	SCHED_STOPPED,     /* the cost limit stopped it; likewise */
+	SCHED_NO_CREDENTIALS, /* renewing the credentials kept failing; likewise */
 };
 
 /* Counts over the whole run: jobs an earlier session recorded and this one
@@ -39,6 +46,8 @@ struct sched_totals {
 	long skipped;
 	long expect_failed; /* this session's jobs whose expectations failed */
 	long attempts, retries, throttled; /* this session's */
+	long expired;      /* attempts refused with ExpiredTokenException */
+	long renewals;     /* credentials renewed during the run */
 	int64_t input_tokens, output_tokens; /* this session's answers */
 	int64_t cost_pusd; /* earlier sessions' (given) plus this one's answers */
 	bool cost_known;   /* false once an answer came from a model without a price */
@@ -73,7 +82,10 @@ struct sched_config {
 	struct retry_policy retry;
 	struct ratelimit_config rate; /* per model */
 	const struct request_endpoint *endpoint;
-	struct sigv4_credentials creds;
+	const struct creds_source *creds_source; /* where credentials are renewed from */
+	const struct creds_value *creds;         /* the first ones (copied) */
+	const char *ca_bundle;     /* NULL: the system's CA certificates */
+	bool insecure;             /* no certificate check (--insecure) */
 	struct store *store;
 	int64_t run_id;
 	int session;          /* 1 for a new run, 2 and more when resumed */

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libcurl4-openssl-dev libssl-dev libjansson-dev libuv1-dev libsqlite3-dev
   zlib1g-dev libinih-dev libmicrohttpd-dev libcmocka-dev
-  sqlite3 python3 python3-botocore python3-jsonschema python3-junitparser
+  sqlite3 python3 python3-botocore python3-jsonschema python3-junitparser openssl
   chromium  # renders report --format html in tests/integration/test_report_html.sh
 )
 

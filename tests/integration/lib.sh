@@ -9,16 +9,28 @@ set -euo pipefail
 
 export AWS_ACCESS_KEY_ID=AKIDNOVABATCHTEST
 export AWS_SECRET_ACCESS_KEY=nbTestSecret/K7MDENG+bPxRfiCYEXAMPLEKEY
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_BEDROCK_RUNTIME
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_BEDROCK_RUNTIME \
+	AWS_DEFAULT_REGION AWS_BEARER_TOKEN_BEDROCK AWS_CA_BUNDLE AWS_USE_FIPS_ENDPOINT \
+	AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI \
+	AWS_CONTAINER_AUTHORIZATION_TOKEN AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \
+	AWS_EC2_METADATA_SERVICE_ENDPOINT
 export AWS_REGION=us-east-1
 
 WORK=$(mktemp -d)
+# The machine's own AWS configuration is never read, and no test waits
+# for an instance metadata service that is not there.
+export HOME="$WORK/home"
+mkdir -p "$HOME/.aws"
+export AWS_SHARED_CREDENTIALS_FILE="$HOME/.aws/credentials"
+export AWS_CONFIG_FILE="$HOME/.aws/config"
+export AWS_EC2_METADATA_DISABLED=true
 MOCK_PID=
+CREDS_PID=
 cleanup() {
-	if [ -n "$MOCK_PID" ]; then
-		kill "$MOCK_PID" 2>/dev/null || true
-		wait "$MOCK_PID" 2>/dev/null || true
-	fi
+	for pid in $MOCK_PID $CREDS_PID; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -68,4 +80,51 @@ run_nb() {
 	"$NOVABATCH" "$@" >"$WORK/out" 2>"$WORK/err"
 	RC=$?
 	set -e
+}
+
+# start_creds_server MODE [TOKEN]: the container or IMDS stand-in
+# (creds_server.py); sets CREDS_URL once it listens. It hands out
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN as they are
+# when it starts; its log of requests is $WORK/creds.log.
+start_creds_server() {
+	rm -f "$WORK/creds.out"
+	/usr/bin/python3 "$NB_SOURCE_DIR/tests/integration/creds_server.py" "$@" \
+		>"$WORK/creds.out" 2>"$WORK/creds.log" &
+	CREDS_PID=$!
+	local port=
+	for _ in $(seq 1 500); do
+		port=$(sed -n 's/^LISTENING \([0-9][0-9]*\)$/\1/p' "$WORK/creds.out" 2>/dev/null || true)
+		[ -n "$port" ] && break
+		kill -0 "$CREDS_PID" 2>/dev/null || fail "creds_server.py exited: $(cat "$WORK/creds.log")"
+		sleep 0.02
+	done
+	[ -n "$port" ] || fail "creds_server.py did not print LISTENING"
+	CREDS_URL="http://127.0.0.1:$port"
+}
+
+# keep_output NAME: keeps the last run's output as $WORK/NAME.out and .err,
+# for expect_no_secrets.
+keep_output() {
+	cp "$WORK/out" "$WORK/$1.out"
+	cp "$WORK/err" "$WORK/$1.err"
+}
+
+# expect_no_secrets SECRET...: none of them is in any database (dumped),
+# output or log under $WORK; the configuration files that hold them on
+# purpose (under $HOME, and *.secret files) are not looked at.
+expect_no_secrets() {
+	local f secret
+	for f in "$WORK"/*.db; do
+		[ -e "$f" ] && sqlite3 "$f" .dump >"$f.dump"
+	done
+	for f in "$WORK"/*; do
+		[ -f "$f" ] || continue
+		case "$f" in *.db | *.db-wal | *.db-shm | *.secret) continue ;; esac
+		for secret in "$@"; do
+			[ -n "$secret" ] || continue
+			if grep -qF -- "$secret" "$f"; then
+				fail "a secret appears in $f"
+			fi
+		done
+	done
 }

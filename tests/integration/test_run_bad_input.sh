@@ -64,7 +64,7 @@ expect_eq "bad endpoint" 2 "$RC"
 expect_grep "bad endpoint message" "must start with http:// or https://" "$WORK/err"
 
 (unset AWS_SECRET_ACCESS_KEY; run_nb run "$f" --db "$WORK/nb6.db" --endpoint-url "$MOCK_URL"; expect_eq "no credentials" 2 "$RC")
-expect_grep "no credentials message" "error: no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" "$WORK/err"
+expect_grep "no credentials message" "error: credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not" "$WORK/err"
 
 run_nb run --help
 expect_eq "help" 0 "$RC"

@@ -59,6 +59,23 @@ static void reads_a_throttle(void **state)
 	attempt_outcome_cleanup(&a);
 }
 
+static void reads_an_expired_token_by_its_message_too(void **state)
+{
+	(void)state;
+	struct pool_result r = answered(
+		403, "HTTP/1.1 403 Forbidden\r\nx-amzn-ErrorType: UnrecognizedClientException\r\n\r\n",
+		"{\"message\":\"The security token included in the request is expired\"}");
+	struct attempt_outcome a;
+	attempt_read(&r, NULL, &policy, &a);
+	assert_int_equal(a.class, RETRY_REFRESH);
+	attempt_outcome_cleanup(&a);
+	r = answered(403, "HTTP/1.1 403 Forbidden\r\nx-amzn-ErrorType: UnrecognizedClientException\r\n\r\n",
+		     "{\"message\":\"The security token included in the request is invalid.\"}");
+	attempt_read(&r, NULL, &policy, &a);
+	assert_int_equal(a.class, RETRY_FINAL);
+	attempt_outcome_cleanup(&a);
+}
+
 static void reads_a_garbled_success_as_transient(void **state)
 {
 	(void)state;
@@ -96,6 +113,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reads_a_success),
 		cmocka_unit_test(reads_a_throttle),
+		cmocka_unit_test(reads_an_expired_token_by_its_message_too),
 		cmocka_unit_test(reads_a_garbled_success_as_transient),
 		cmocka_unit_test(reads_a_connection_cut_short),
 	};

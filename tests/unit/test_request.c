@@ -46,8 +46,9 @@ static void build(struct request *req, const char *url, const char *token, bool 
 	struct request_endpoint ep;
 	struct nb_err err;
 	assert_int_equal(request_endpoint_init(&ep, url, "us-east-1", &err), 0);
-	struct sigv4_credentials creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-					  token};
+	struct request_auth creds = {
+		.sigv4 = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token},
+	};
 	struct request_job job = {"job 1/ü", "us.amazon.nova-lite-v1:0", body, strlen(body),
 				  stream};
 	assert_int_equal(request_build(req, &ep, &job, &creds, vector_time, &err), 0);
@@ -106,6 +107,25 @@ static void signs_and_sends_a_session_token(void **state)
 	request_cleanup(&req);
 }
 
+static void sends_a_bearer_token_unsigned(void **state)
+{
+	(void)state;
+	struct request_endpoint ep;
+	struct nb_err err;
+	assert_int_equal(request_endpoint_init(&ep, "http://127.0.0.1:9/base/", "us-east-1", &err), 0);
+	struct request_auth auth = {.bearer_token = "ABSKbearer"};
+	struct request_job job = {"j1", "us.amazon.nova-lite-v1:0", body, strlen(body), false};
+	struct request req;
+	assert_int_equal(request_build(&req, &ep, &job, &auth, vector_time, &err), 0);
+	assert_string_equal(req.url, "http://127.0.0.1:9/base/model/us.amazon.nova-lite-v1%3A0/converse");
+	assert_string_equal(find_header(&req, "Authorization: "), "Bearer ABSKbearer");
+	assert_null(find_header(&req, "X-Amz-Date: "));
+	assert_null(find_header(&req, "X-Amz-Security-Token: "));
+	assert_string_equal(find_header(&req, "X-Novabatch-Job: "), "j1");
+	request_cleanup(&req);
+	request_endpoint_cleanup(&ep);
+}
+
 static void keeps_port_and_prefix_of_a_local_endpoint(void **state)
 {
 	(void)state;
@@ -143,6 +163,7 @@ int main(void)
 		cmocka_unit_test(signs_like_the_bedrock_vector),
 		cmocka_unit_test(signs_a_stream_like_the_bedrock_vector),
 		cmocka_unit_test(signs_and_sends_a_session_token),
+		cmocka_unit_test(sends_a_bearer_token_unsigned),
 		cmocka_unit_test(keeps_port_and_prefix_of_a_local_endpoint),
 		cmocka_unit_test(refuses_a_bad_endpoint),
 	};
