@@ -26,12 +26,36 @@ export AWS_CONFIG_FILE="$HOME/.aws/config"
 export AWS_EC2_METADATA_DISABLED=true
 MOCK_PID=
 CREDS_PID=
+# The secrets a test uses; `secret VALUE` adds one. When a test ends, every
+# file it produced (databases, logs, outputs: all of $WORK) is searched for
+# them, and one found fails the test. Files a test wrote with secrets on
+# purpose, as inputs, are named *.secret, or are the shared credential files.
+SECRETS=("$AWS_SECRET_ACCESS_KEY")
+secret() {
+	SECRETS+=("$1")
+}
+scan_secrets() {
+	local patterns hits
+	patterns=$(mktemp)
+	printf '%s\n' "${SECRETS[@]}" >"$patterns"
+	hits=$(grep -rlaF -f "$patterns" "$WORK" --exclude='*.secret' \
+		--exclude="$(basename "$AWS_SHARED_CREDENTIALS_FILE")" \
+		--exclude="$(basename "$AWS_CONFIG_FILE")" || true)
+	rm -f "$patterns"
+	if [ -n "$hits" ]; then
+		echo "FAIL: a secret was written to: $hits" >&2
+		return 1
+	fi
+}
 cleanup() {
+	local status=$?
 	for pid in $MOCK_PID $CREDS_PID; do
 		kill "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	done
+	scan_secrets || status=1
 	rm -rf "$WORK"
+	exit "$status"
 }
 trap cleanup EXIT
 

@@ -9,6 +9,7 @@
 SECRET=$AWS_SECRET_ACCESS_KEY
 KEY=$AWS_ACCESS_KEY_ID
 TOKEN="nbRotatingToken/IQoJb3JpZ2luX2VjEXAMPLE"
+secret "$TOKEN"
 
 start_mock --session-token "$TOKEN" --rotate-after 8 --rotate-file "$WORK/token.secret" \
 	--latency-ms 40 --log "$WORK/mock.log"

@@ -11,6 +11,9 @@ KEY=$AWS_ACCESS_KEY_ID
 TOKEN="nbSessionToken/IQoJb3JpZ2luX2VjEXAMPLE+Token=="
 BEARER="ABSKbmJCZWFyZXJUb2tlbkZvclRlc3RzMTIzNDU2Nzg5"
 CTOKEN="container-auth-token-0123456789"
+secret "$TOKEN"
+secret "$BEARER"
+secret "$CTOKEN"
 
 start_mock --session-token "$TOKEN" --bearer "$BEARER" --log "$WORK/mock.log"
 for i in 1 2 3 4 5; do
