@@ -28,3 +28,19 @@ start_mock() {
   done
   url="http://127.0.0.1:$(sed -n 's/^LISTENING //p' "$work/mock.out")"
 }
+
+# Runs novabatch and prints "wall_s user_s sys_s maxrss_kb" from wait4.
+measure() {
+  /usr/bin/python3 - "$@" <<'PY'
+import os, sys, time
+t0 = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 1); os.dup2(fd, 2)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+wall = time.monotonic() - t0
+print(f"{wall:.3f} {ru.ru_utime:.3f} {ru.ru_stime:.3f} {ru.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+PY
+}
