@@ -35,6 +35,9 @@ static const char report_usage[] =
 	"                     (Markdown tables for a pull-request comment) or html\n"
 	"                     (one self-contained page with tables and charts)\n"
 	"  -o, --output FILE  write to FILE instead of standard output\n"
+	"  --by GROUP         model (default) or tag: one row per tag of the job\n"
+	"                     lines (a job counts under each of its tags; \"(no\n"
+	"                     tag)\" for jobs without any); not with html\n"
 	"  --pricing FILE     price the run with FILE (the format of\n"
 	"                     schemas/models.json) instead of the table the run\n"
 	"                     stored\n"
@@ -43,13 +46,14 @@ static const char report_usage[] =
 	"exit status: 0 written; 2 usage error, no such database or run, or the\n"
 	"output could not be written.\n";
 
-enum { OPT_DB = 1000, OPT_RUN, OPT_FORMAT, OPT_PRICING, OPT_HELP };
+enum { OPT_DB = 1000, OPT_RUN, OPT_FORMAT, OPT_BY, OPT_PRICING, OPT_HELP };
 
 static const struct option report_long_options[] = {
 	{"db", required_argument, NULL, OPT_DB},
 	{"run", required_argument, NULL, OPT_RUN},
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"output", required_argument, NULL, 'o'},
+	{"by", required_argument, NULL, OPT_BY},
 	{"pricing", required_argument, NULL, OPT_PRICING},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
@@ -74,6 +78,7 @@ struct report_cli {
 	const struct report_format *format;
 	const char *output; /* NULL for standard output */
 	const char *pricing; /* NULL: the run's own prices */
+	bool by_tag;
 };
 
 static const struct report_format *report_find_format(const char *name)
@@ -115,6 +120,13 @@ static int report_parse_args(int argc, char **argv, struct report_cli *opt)
 		case 'o':
 			opt->output = optarg;
 			break;
+		case OPT_BY:
+			if (strcmp(optarg, "model") != 0 && strcmp(optarg, "tag") != 0) {
+				msg_error("report: --by: '%s' is not model or tag", optarg);
+				return -1;
+			}
+			opt->by_tag = strcmp(optarg, "tag") == 0;
+			break;
 		case OPT_PRICING:
 			opt->pricing = optarg;
 			break;
@@ -126,6 +138,10 @@ static int report_parse_args(int argc, char **argv, struct report_cli *opt)
 	}
 	if (optind < argc)
 		return cli_extra_argument("report", argv[optind], " (name the run with --run)");
+	if (opt->by_tag && opt->format->write == report_write_html) {
+		msg_error("report: --by tag is not drawn as html; use table, json, csv or md");
+		return -1;
+	}
 	return 0;
 }
 
@@ -165,6 +181,7 @@ int cmd_report(int argc, char **argv)
 		.prices = prices,
 		.prices_file = opt.pricing,
 		.series = opt.format->write == report_write_html,
+		.by_tag = opt.by_tag,
 	};
 	if (store_open(opt.db, true, &st, &err) < 0 ||
 	    store_query_run(store_db(st), opt.run, &run_id, &err) < 0 ||

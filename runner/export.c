@@ -3,19 +3,23 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "csv.h"
 #include "jtext.h"
+#include "xalloc.h"
 
-/* The columns exported, in this order; their names are the keys. */
+/* The columns exported, in this order; their names are the keys. The
+ * last, tags, is read as %s: a database made before tags (opened read-only,
+ * so not migrated) has none. */
 static const char export_sql[] =
 	"SELECT run_id, job_id, model_id, status, attempts,"
 	" (SELECT count(*) FROM attempts a WHERE a.job_rowid = jobs.id AND a.http_status = 429)"
 	" AS throttled, output_text, content, stop_reason,"
 	" input_tokens, output_tokens, total_tokens, cache_read_tokens, cache_write_tokens,"
 	" latency_ms, server_latency_ms, ttft_ms, http_status, error_type, error_message,"
-	" request_id, source_file, source_line, started_at, finished_at"
+	" request_id, source_file, source_line, started_at, finished_at, %s AS tags"
 	" FROM jobs WHERE run_id = ?1 ORDER BY id";
 
 /* The answer's content blocks are stored as JSON text and exported as JSON;
@@ -62,8 +66,8 @@ static int export_jsonl_row(sqlite3_stmt *st, FILE *out)
 	json_t *row = json_object();
 	for (int i = 0; i < sqlite3_column_count(st); i++) {
 		const char *key = sqlite3_column_name(st, i);
-		json_object_set_new(row, key, strcmp(key, "content") == 0 ? export_content(st, i)
-									  : export_value(st, i));
+		bool json = strcmp(key, "content") == 0 || strcmp(key, "tags") == 0;
+		json_object_set_new(row, key, json ? export_content(st, i) : export_value(st, i));
 	}
 	/* Reals with 15 significant digits: a latency measured to the
 	 * nanosecond prints as measured, without binary noise. */
@@ -119,7 +123,14 @@ static int export_rows(sqlite3 *db, int64_t run_id, const struct export_format *
 {
 	sqlite3_stmt *st = NULL;
 	int rc, step;
-	if (sqlite3_prepare_v2(db, export_sql, -1, &st, NULL) != SQLITE_OK) {
+	sqlite3_stmt *probe = NULL;
+	bool has_tags = sqlite3_prepare_v2(db, "SELECT tags FROM jobs LIMIT 0", -1, &probe,
+					   NULL) == SQLITE_OK;
+	sqlite3_finalize(probe);
+	char *sql = xasprintf(export_sql, has_tags ? "tags" : "NULL");
+	int prepared = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	free(sql);
+	if (prepared != SQLITE_OK) {
 		rc = export_db_fail(db, err);
 		goto out;
 	}

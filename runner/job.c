@@ -342,6 +342,39 @@ static void job_hash(struct job *job)
 	buf_cleanup(&files);
 }
 
+/* Tags a line may carry, and how long each may be. */
+#define JOB_MAX_TAGS 32
+#define JOB_MAX_TAG 128
+
+/* Keeps "tags" (free labels reports group by) as compact JSON. */
+static int job_take_tags(struct job *job, const json_t *tags, struct nb_err *err)
+{
+	if (!tags)
+		return 0;
+	if (!json_is_array(tags))
+		return job_field_error(err, job, "tags", "must be an array of strings", tags);
+	if (json_array_size(tags) > JOB_MAX_TAGS) {
+		char what[64];
+		snprintf(what, sizeof what, "more than %d tags", JOB_MAX_TAGS);
+		return job_field_error(err, job, "tags", what, NULL);
+	}
+	size_t i;
+	const json_t *tag;
+	json_array_foreach(tags, i, tag) {
+		char field[32], what[64];
+		snprintf(field, sizeof field, "tags[%zu]", i);
+		if (!json_is_string(tag) || json_string_length(tag) == 0)
+			return job_field_error(err, job, field, "must be a non-empty string", tag);
+		if (json_string_length(tag) > JOB_MAX_TAG) {
+			snprintf(what, sizeof what, "longer than %d bytes", JOB_MAX_TAG);
+			return job_field_error(err, job, field, what, NULL);
+		}
+	}
+	if (json_array_size(tags) > 0)
+		job->tags = json_dumps(tags, JSON_COMPACT);
+	return 0;
+}
+
 int job_parse(struct job *job, const char *text, size_t len, const char *file, long line,
 	      const struct job_models *jm, struct nb_err *err)
 {
@@ -372,6 +405,8 @@ int job_parse(struct job *job, const char *text, size_t len, const char *file, l
 	const json_t *expect = json_object_get(root, "expect");
 	if (expect && expect_parse(expect, file, line, &job->expect, err) < 0)
 		goto out;
+	if (job_take_tags(job, json_object_get(root, "tags"), err) < 0)
+		goto out;
 	job->body = job_strip_own_keys(text, len, &job->body_len);
 	if (job_media_check(job->body, job->body_len, file, line, &job->media, err) < 0)
 		goto out;
@@ -394,6 +429,7 @@ void job_for_model(const struct job *line, size_t i, struct job *out)
 	out->body = xstrndup(line->body, line->body_len);
 	job_media_copy(&line->media, &out->media);
 	out->expect = expect_ref(line->expect);
+	out->tags = line->tags ? xstrdup(line->tags) : NULL;
 	job_hash(out);
 }
 
@@ -407,5 +443,6 @@ void job_cleanup(struct job *job)
 	free(job->body);
 	job_media_cleanup(&job->media);
 	expect_free(job->expect);
+	free(job->tags);
 	memset(job, 0, sizeof *job);
 }

@@ -42,6 +42,7 @@ struct job {
 	struct job_media media; /* file sources, read when the request is built */
 	bool stream;           /* "stream": true: ConverseStream */
 	struct expect *expect; /* owned; the line's "expect", NULL when none */
+	char *tags;            /* owned; the line's "tags" as a JSON array, NULL when none */
 	char request_hash[65]; /* SHA-256 hex of model id, NUL, body, and the size
 				  and modification time of each media file */
 	double est_input_tokens;  /* input estimate (see job.c) */

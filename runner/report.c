@@ -92,10 +92,12 @@ static const double report_latency_pct[] = {50, 90, 99, 100};
 static const double report_ttft_pct[] = {50, 90, 99, 100};
 static const double report_p50[] = {50};
 
-static int report_dists(sqlite3 *db, int64_t run_id, struct report_model *m, struct nb_err *err)
+/* The distributions of a group's ok jobs: a model's, or a tag's. */
+static int report_dists(sqlite3 *db, int64_t run_id, enum store_query_group group,
+			struct report_model *m, struct nb_err *err)
 {
 	double v[4];
-	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_LATENCY,
+	if (store_query_percentiles_of(db, run_id, group, m->model_id, STORE_QUERY_LATENCY,
 				    report_latency_pct, 4, v, &m->latency.n, err) < 0)
 		return -1;
 	if (m->latency.n) {
@@ -104,7 +106,7 @@ static int report_dists(sqlite3 *db, int64_t run_id, struct report_model *m, str
 		m->latency.p99 = v[2];
 		m->latency.max = v[3];
 	}
-	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_TTFT, report_ttft_pct,
+	if (store_query_percentiles_of(db, run_id, group, m->model_id, STORE_QUERY_TTFT, report_ttft_pct,
 				    4, v, &m->ttft.n, err) < 0)
 		return -1;
 	if (m->ttft.n) {
@@ -113,12 +115,12 @@ static int report_dists(sqlite3 *db, int64_t run_id, struct report_model *m, str
 		m->ttft.p99 = v[2];
 		m->ttft.max = v[3];
 	}
-	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_SERVER_LATENCY,
+	if (store_query_percentiles_of(db, run_id, group, m->model_id, STORE_QUERY_SERVER_LATENCY,
 				    report_p50, 1, v, &m->server_latency.n, err) < 0)
 		return -1;
 	if (m->server_latency.n)
 		m->server_latency.p50 = v[0];
-	if (store_query_percentiles(db, run_id, m->model_id, STORE_QUERY_OUTPUT_TPS, report_p50,
+	if (store_query_percentiles_of(db, run_id, group, m->model_id, STORE_QUERY_OUTPUT_TPS, report_p50,
 				    1, v, &m->tokens_per_s.n, err) < 0)
 		return -1;
 	if (m->tokens_per_s.n)
@@ -206,7 +208,7 @@ static int report_models(sqlite3 *db, int64_t run_id, const struct models *price
 			*fields[i] = sqlite3_column_int64(st, i + 1);
 		report_price(prices, m);
 		report_add_counts(&r->total, c);
-		if (report_dists(db, run_id, m, err) < 0)
+		if (report_dists(db, run_id, STORE_QUERY_BY_MODEL, m, err) < 0)
 			goto out;
 		if (series && report_series_model(db, run_id, m, err) < 0)
 			goto out;
@@ -218,6 +220,117 @@ static int report_models(sqlite3 *db, int64_t run_id, const struct models *price
 	rc = 0;
 out:
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Groups by name, "" last. */
+static int report_group_cmp(const void *a, const void *b)
+{
+	const char *x = ((const struct report_model *)a)->model_id;
+	const char *y = ((const struct report_model *)b)->model_id;
+	if (!*x || !*y)
+		return !*x - !*y;
+	return strcmp(x, y);
+}
+
+/* The group of tag in r, added when new. */
+static struct report_model *report_tag_entry(struct report *r, const char *tag)
+{
+	for (size_t i = 0; i < r->nmodels; i++)
+		if (strcmp(r->models[i].model_id, tag) == 0)
+			return &r->models[i];
+	r->models = xrealloc(r->models, (r->nmodels + 1) * sizeof *r->models);
+	struct report_model *m = &r->models[r->nmodels++];
+	memset(m, 0, sizeof *m);
+	m->model_id = xstrdup(tag);
+	m->c.cost_known = true;
+	return m;
+}
+
+/* Replaces the groups by model with groups by tag: a job counts under each
+ * of its tags ("" for a job without any), and is priced by its model. The
+ * totals stay the run's (a job with two tags is counted once there). */
+static int report_tags(sqlite3 *db, int64_t run_id, const struct models *prices,
+		       struct report *r, struct nb_err *err)
+{
+	/* A database made before tags (opened read-only, so not migrated)
+	 * has every job untagged. */
+	sqlite3_stmt *probe = NULL;
+	bool has_tags = sqlite3_prepare_v2(db, "SELECT tags FROM jobs LIMIT 0", -1, &probe,
+					   NULL) == SQLITE_OK;
+	sqlite3_finalize(probe);
+	const char *tags = has_tags ? "json_each(coalesce(j.tags, '[\"\"]')) t"
+				    : "json_each('[\"\"]') t";
+	char *query = xasprintf(
+		"SELECT t.value, j.model_id, count(*), sum(status = 'ok'), sum(status = 'failed'),"
+		" sum(status = 'invalid'), sum(status = 'pending'), coalesce(sum(attempts), 0),"
+		" coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
+		" coalesce(sum(cache_read_tokens), 0), coalesce(sum(cache_write_tokens), 0), %s"
+		" FROM jobs j, %s WHERE j.run_id = ?1 GROUP BY 1, 2",
+		store_query_has_expect(db)
+			? "count(expect_status), coalesce(sum(expect_status = 'passed'), 0)"
+			: "0, 0",
+		tags);
+	char *throttled = xasprintf("SELECT t.value, count(*) FROM attempts a JOIN jobs j"
+				    " ON j.id = a.job_rowid, %s WHERE j.run_id = ?1"
+				    " AND a.http_status = 429 GROUP BY 1",
+				    tags);
+	for (size_t i = 0; i < r->nmodels; i++) {
+		free(r->models[i].model_id);
+		free(r->models[i].latency_hist.counts);
+		free(r->models[i].ttft_hist.counts);
+	}
+	r->nmodels = 0;
+	r->by_tag = true;
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+	if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_model *m =
+			report_tag_entry(r, (const char *)sqlite3_column_text(st, 0));
+		const char *model_id = (const char *)sqlite3_column_text(st, 1);
+		struct report_counts c = {0};
+		int64_t *fields[] = {&c.jobs, &c.ok, &c.failed, &c.invalid, &c.pending,
+				     &c.attempts, &c.input_tokens, &c.output_tokens,
+				     &c.cache_read_tokens, &c.cache_write_tokens, &c.expect_jobs,
+				     &c.expect_passed};
+		for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++)
+			*fields[i] = sqlite3_column_int64(st, i + 2);
+		struct models_price p;
+		if (!model_id || !*model_id) {
+			c.cost_known = true; /* never sent */
+		} else if (models_price_for(prices, model_id, &p)) {
+			c.cost_known = true;
+			c.cost_pusd = models_cost_pusd(&p, c.input_tokens, c.output_tokens,
+						       c.cache_read_tokens, c.cache_write_tokens);
+		}
+		report_add_counts(&m->c, &c);
+	}
+	if (step != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db, throttled, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		report_tag_entry(r, (const char *)sqlite3_column_text(st, 0))->c.throttled =
+			sqlite3_column_int64(st, 1);
+	if (step != SQLITE_DONE)
+		goto fail;
+	qsort(r->models, r->nmodels, sizeof *r->models, report_group_cmp);
+	for (size_t i = 0; has_tags && i < r->nmodels; i++)
+		if (report_dists(db, run_id, STORE_QUERY_BY_TAG, &r->models[i], err) < 0)
+			goto out;
+	rc = 0;
+	goto out;
+fail:
+	report_fail(db, err);
+out:
+	sqlite3_finalize(st);
+	free(query);
+	free(throttled);
 	return rc;
 }
 
@@ -293,6 +406,7 @@ int report_compute_with(sqlite3 *db, int64_t run_id, const struct report_options
 	const struct models *prices = NULL;
 	char *prices_text = NULL;
 	bool series = opt && opt->series;
+	bool by_tag = opt && opt->by_tag;
 	int rc = -1;
 	/* One read transaction: every query sees the same snapshot, even while
 	 * a run commits new results (WAL). */
@@ -303,7 +417,8 @@ int report_compute_with(sqlite3 *db, int64_t run_id, const struct report_options
 	if (report_header(db, run_id, r, &prices_text, err) < 0 ||
 	    report_pick_prices(opt, prices_text, run_id, r, &owned, &prices, err) < 0)
 		goto out;
-	if (report_models(db, run_id, prices, series, r, err) < 0 ||
+	if (report_models(db, run_id, prices, series && !by_tag, r, err) < 0 ||
+	    (by_tag && report_tags(db, run_id, prices, r, err) < 0) ||
 	    report_errors(db, run_id, r, err) < 0)
 		goto out;
 	if (series && report_series_timeline(db, run_id, &r->timeline, err) < 0)
@@ -354,6 +469,18 @@ void report_cleanup(struct report *r)
 double report_pass_rate(const struct report_counts *c)
 {
 	return c->expect_jobs ? 100.0 * (double)c->expect_passed / (double)c->expect_jobs : -1;
+}
+
+const char *report_group_label(const struct report *r)
+{
+	return r->by_tag ? "tag" : "model";
+}
+
+const char *report_group_name(const struct report *r, const struct report_model *m)
+{
+	if (*m->model_id)
+		return m->model_id;
+	return r->by_tag ? "(no tag)" : "(none)";
 }
 
 char *report_prices_text(const struct report *r)

@@ -114,7 +114,8 @@ struct report {
 	char *prices_file;      /* REPORT_PRICES_FILE: the file's name */
 	char *prices_effective; /* the table's effective_date; NULL when it has none */
 
-	struct report_model *models; /* by model id, "" last */
+	bool by_tag;                 /* models[] are groups by tag: model_id is the tag */
+	struct report_model *models; /* by model id (or tag), "" last */
 	size_t nmodels;
 	struct report_counts total; /* cost_known is false if any model's is */
 	struct report_error *errors; /* most frequent first */
@@ -126,6 +127,7 @@ struct report_options {
 	const struct models *prices; /* borrowed; NULL: the run's own table */
 	const char *prices_file;     /* the name of that table's file */
 	bool series;                 /* also compute the charts' data */
+	bool by_tag;                 /* groups by tag, not by model (no series) */
 };
 
 /* Fills r with the report of run run_id. r needs no initialization; call
@@ -136,6 +138,12 @@ int report_compute_with(sqlite3 *db, int64_t run_id, const struct report_options
 /* report_compute_with without options. */
 int report_compute(sqlite3 *db, int64_t run_id, struct report *r, struct nb_err *err);
 void report_cleanup(struct report *r);
+
+/* "model", or "tag" for a report by tag: what the groups are. */
+const char *report_group_label(const struct report *r);
+/* A group's name for a person: its model id or tag, "(none)" for invalid
+ * lines without a model, "(no tag)" for jobs without tags. */
+const char *report_group_name(const struct report *r, const struct report_model *m);
 
 /* Writes pico-USD as an exact decimal number of USD with at least two
  * decimals and no trailing zeros beyond ("3.20", "0.00000875"). */

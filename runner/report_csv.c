@@ -44,7 +44,7 @@ static void report_csv_row(const struct report *r, const struct report_model *m,
 	struct csv_row row;
 	csv_row_init(&row, out);
 	csv_int(&row, r->run_id);
-	csv_text(&row, m ? "model" : "total");
+	csv_text(&row, m ? report_group_label(r) : "total");
 	csv_text(&row, m ? m->model_id : "");
 	const int64_t counts[] = {c->jobs, c->ok, c->failed, c->invalid, c->pending,
 				  c->attempts, c->throttled, c->input_tokens, c->output_tokens,
@@ -87,7 +87,7 @@ int report_write_csv(const struct report *r, FILE *out, struct nb_err *err)
 	struct csv_row row;
 	csv_row_init(&row, out);
 	for (size_t i = 0; i < sizeof report_csv_head / sizeof report_csv_head[0]; i++)
-		csv_text(&row, report_csv_head[i]);
+		csv_text(&row, i == 2 && r->by_tag ? "tag" : report_csv_head[i]);
 	csv_end(&row);
 	for (size_t i = 0; i < r->nmodels; i++)
 		report_csv_row(r, &r->models[i], out);

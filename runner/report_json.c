@@ -86,10 +86,10 @@ static void report_json_cost(json_t *o, bool known, int64_t pusd)
 	json_object_set_new(o, "cost_pusd", known ? json_integer(pusd) : json_null());
 }
 
-static json_t *report_json_model(const struct report_model *m)
+static json_t *report_json_model(const struct report *r, const struct report_model *m)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "model_id", report_json_str(m->model_id));
+	json_object_set_new(o, r->by_tag ? "tag" : "model_id", report_json_str(m->model_id));
 	report_json_counts(o, &m->c);
 	report_json_cost(o, m->c.cost_known, m->c.cost_pusd);
 	json_t *lat = json_object();
@@ -130,8 +130,8 @@ int report_write_json(const struct report *r, FILE *out, struct nb_err *err)
 	json_object_set_new(doc, "run", report_json_run(r));
 	json_t *models = json_array();
 	for (size_t i = 0; i < r->nmodels; i++)
-		json_array_append_new(models, report_json_model(&r->models[i]));
-	json_object_set_new(doc, "models", models);
+		json_array_append_new(models, report_json_model(r, &r->models[i]));
+	json_object_set_new(doc, r->by_tag ? "tags" : "models", models);
 	json_t *totals = json_object();
 	report_json_counts(totals, &r->total);
 	/* The total cost counts the priced models only; this says if all were. */

@@ -53,9 +53,9 @@ void report_md_text(FILE *out, const char *s, size_t max)
 		fputs("...", out);
 }
 
-static void report_md_model(FILE *out, const struct report_model *m)
+static void report_md_model(FILE *out, const struct report *r, const struct report_model *m)
 {
-	report_md_text(out, *m->model_id ? m->model_id : "(none)", SIZE_MAX);
+	report_md_text(out, report_group_name(r, m), SIZE_MAX);
 }
 
 static void report_md_header(const struct report *r, FILE *out)
@@ -111,14 +111,14 @@ static void report_md_head(FILE *out, const char *const *head, const char *align
 
 static void report_md_jobs(const struct report *r, FILE *out)
 {
-	const char *const head[] = {"model", "jobs", "ok", "failed", "invalid",
+	const char *const head[] = {report_group_label(r), "jobs", "ok", "failed", "invalid",
 				    "pending", "attempts", "throttled"};
 	report_md_head(out, head, "lrrrrrrr");
 	for (size_t i = 0; i <= r->nmodels; i++) {
 		const struct report_counts *c = i < r->nmodels ? &r->models[i].c : &r->total;
 		fputs("| ", out);
 		if (i < r->nmodels)
-			report_md_model(out, &r->models[i]);
+			report_md_model(out, r, &r->models[i]);
 		else
 			fputs("**total**", out);
 		fprintf(out,
@@ -131,7 +131,7 @@ static void report_md_jobs(const struct report *r, FILE *out)
 
 static void report_md_tokens(const struct report *r, FILE *out)
 {
-	const char *const head[] = {"model", "input tokens", "output tokens", "cache read",
+	const char *const head[] = {report_group_label(r), "input tokens", "output tokens", "cache read",
 				    "cache write", "cost USD"};
 	report_md_head(out, head, "lrrrrr");
 	for (size_t i = 0; i <= r->nmodels; i++) {
@@ -143,7 +143,7 @@ static void report_md_tokens(const struct report *r, FILE *out)
 		if (total)
 			fputs("**total**", out);
 		else
-			report_md_model(out, &r->models[i]);
+			report_md_model(out, r, &r->models[i]);
 		fprintf(out, " | %" PRId64 " | %" PRId64 " | %" PRId64 " | %" PRId64 " | ",
 			c->input_tokens, c->output_tokens, c->cache_read_tokens,
 			c->cache_write_tokens);
@@ -177,7 +177,7 @@ static void report_md_latency(const struct report *r, FILE *out)
 	for (size_t i = 0; i < r->nmodels; i++) {
 		const struct report_model *m = &r->models[i];
 		fputs("| ", out);
-		report_md_model(out, m);
+		report_md_model(out, r, m);
 		fputs(" |", out);
 		report_md_ms(out, &m->latency, m->latency.p50);
 		report_md_ms(out, &m->latency, m->latency.p90);
@@ -194,7 +194,7 @@ static void report_md_latency(const struct report *r, FILE *out)
 
 static void report_md_expect(const struct report *r, FILE *out)
 {
-	const char *const head[] = {"model", "jobs with expectations", "passed", "failed",
+	const char *const head[] = {report_group_label(r), "jobs with expectations", "passed", "failed",
 				    "pass rate"};
 	report_md_head(out, head, "lrrrr");
 	for (size_t i = 0; i <= r->nmodels; i++) {
@@ -204,7 +204,7 @@ static void report_md_expect(const struct report *r, FILE *out)
 		if (total)
 			fputs("**total**", out);
 		else
-			report_md_model(out, &r->models[i]);
+			report_md_model(out, r, &r->models[i]);
 		fprintf(out, " | %" PRId64 " | %" PRId64 " | %" PRId64 " | ", c->expect_jobs,
 			c->expect_passed, c->expect_jobs - c->expect_passed);
 		if (c->expect_jobs)

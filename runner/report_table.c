@@ -17,11 +17,6 @@
 /* Longest example message shown, in bytes. */
 #define REPORT_TABLE_EXAMPLE_MAX 160
 
-static const char *report_table_model(const struct report_model *m)
-{
-	return *m->model_id ? m->model_id : "(none)";
-}
-
 static void report_table_ms(struct texttable *t, const struct report_dist *d, double v)
 {
 	if (d->n)
@@ -64,14 +59,14 @@ static void report_table_jobs(const struct report *r, FILE *out)
 {
 	struct texttable t;
 	texttable_init(&t, "lrrrrrrr");
-	const char *head[] = {"model", "jobs", "ok", "failed", "invalid", "pending", "attempts",
+	const char *head[] = {report_group_label(r), "jobs", "ok", "failed", "invalid", "pending", "attempts",
 			      "throttled"};
 	for (size_t i = 0; i < 8; i++)
 		texttable_cell(&t, "%s", head[i]);
 	for (size_t i = 0; i <= r->nmodels; i++) {
 		const struct report_counts *c = i < r->nmodels ? &r->models[i].c : &r->total;
 		texttable_cell(&t, "%s",
-				  i < r->nmodels ? report_table_model(&r->models[i]) : "total");
+				  i < r->nmodels ? report_group_name(r, &r->models[i]) : "total");
 		texttable_cell(&t, "%" PRId64, c->jobs);
 		texttable_cell(&t, "%" PRId64, c->ok);
 		texttable_cell(&t, "%" PRId64, c->failed);
@@ -87,14 +82,14 @@ static void report_table_tokens(const struct report *r, FILE *out)
 {
 	struct texttable t;
 	texttable_init(&t, "lrrrrr");
-	const char *head[] = {"model", "input tokens", "output tokens", "cache read",
+	const char *head[] = {report_group_label(r), "input tokens", "output tokens", "cache read",
 			      "cache write", "cost USD"};
 	for (size_t i = 0; i < 6; i++)
 		texttable_cell(&t, "%s", head[i]);
 	for (size_t i = 0; i <= r->nmodels; i++) {
 		const struct report_counts *c = i < r->nmodels ? &r->models[i].c : &r->total;
 		texttable_cell(&t, "%s",
-				  i < r->nmodels ? report_table_model(&r->models[i]) : "total");
+				  i < r->nmodels ? report_group_name(r, &r->models[i]) : "total");
 		texttable_cell(&t, "%" PRId64, c->input_tokens);
 		texttable_cell(&t, "%" PRId64, c->output_tokens);
 		texttable_cell(&t, "%" PRId64, c->cache_read_tokens);
@@ -125,7 +120,7 @@ static void report_table_latency(const struct report *r, FILE *out)
 		texttable_cell(&t, "%s", head[i]);
 	for (size_t i = 0; i < r->nmodels; i++) {
 		const struct report_model *m = &r->models[i];
-		texttable_cell(&t, "%s", report_table_model(m));
+		texttable_cell(&t, "%s", report_group_name(r, m));
 		report_table_ms(&t, &m->latency, m->latency.p50);
 		report_table_ms(&t, &m->latency, m->latency.p90);
 		report_table_ms(&t, &m->latency, m->latency.p99);
@@ -149,7 +144,7 @@ static void report_table_expect(const struct report *r, FILE *out)
 	for (size_t i = 0; i <= r->nmodels; i++) {
 		const struct report_counts *c = i < r->nmodels ? &r->models[i].c : &r->total;
 		texttable_cell(&t, "%s",
-				  i < r->nmodels ? report_table_model(&r->models[i]) : "total");
+				  i < r->nmodels ? report_group_name(r, &r->models[i]) : "total");
 		texttable_cell(&t, "%" PRId64, c->expect_jobs);
 		texttable_cell(&t, "%" PRId64, c->expect_passed);
 		texttable_cell(&t, "%" PRId64, c->expect_jobs - c->expect_passed);

@@ -744,6 +744,7 @@ static void sched_hold_job(struct sched *s, struct job *job)
 		.source_file = job->file,
 		.source_line = job->line,
 		.session = s->cfg->session,
+		.tags = job->tags,
 	};
 	struct nb_err err;
 	struct store_prior prior;

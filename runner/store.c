@@ -29,6 +29,8 @@ static const char *const store_migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN expect_status TEXT CHECK (expect_status IS NULL"
 	" OR expect_status = 'passed' OR expect_status = 'failed');"
 	"ALTER TABLE jobs ADD COLUMN expect_failures TEXT;",
+	/* 6: tags, for reports by tag. */
+	"ALTER TABLE jobs ADD COLUMN tags TEXT;",
 };
 #define STORE_VERSION (1 + (int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -71,12 +73,13 @@ static const char *const store_stmt_sql[STMT_COUNT] = {
 		" AND session <> ?6 RETURNING id, status, request_hash",
 	[STMT_JOB_BEGIN] =
 		"INSERT INTO jobs (run_id, job_id, model_id, status, source_file, source_line,"
-		" session, request_hash, started_at)"
-		" VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)"
+		" session, request_hash, started_at, tags)"
+		" VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9)"
 		" ON CONFLICT (run_id, job_id, model_id) DO NOTHING",
 	[STMT_JOB_RESTART] =
 		"UPDATE jobs SET status = 'pending', source_file = ?2, source_line = ?3,"
-		" request_hash = ?4, error_type = NULL, error_message = NULL, finished_at = NULL,"
+		" request_hash = ?4, tags = ?5, error_type = NULL, error_message = NULL,"
+		" finished_at = NULL,"
 		STORE_NO_RESULT " WHERE id = ?1",
 	[STMT_JOB_LAST_ATTEMPT] =
 		"SELECT coalesce(max(number), 0) FROM attempts WHERE job_rowid = ?1",
@@ -395,6 +398,7 @@ int store_job_begin(struct store *st, const struct store_job_key *key, const cha
 	bind_key(s, key);
 	bind_text(s, 7, request_hash);
 	bind_text(s, 8, now);
+	bind_text(s, 9, key->tags);
 	if (store_step(st, s, "add job", err) < 0)
 		return -1;
 	if (sqlite3_changes(st->db) == 0)
@@ -411,6 +415,7 @@ int store_job_restart(struct store *st, int64_t job_rowid, const struct store_jo
 	bind_text(s, 2, key->source_file);
 	sqlite3_bind_int64(s, 3, key->source_line);
 	bind_text(s, 4, request_hash);
+	bind_text(s, 5, key->tags);
 	if (store_begin_write(st, err) < 0 || store_step(st, s, "restart job", err) < 0)
 		return -1;
 	s = st->stmt[STMT_JOB_LAST_ATTEMPT];

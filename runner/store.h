@@ -57,6 +57,7 @@ struct store_job_key {
 	const char *source_file;
 	long source_line;
 	int session; /* the run's session reading the line: 1, then 2, ... */
+	const char *tags; /* JSON array, or NULL */
 };
 
 #define STORE_DUPLICATE 1

@@ -103,18 +103,30 @@ int store_query_percentiles(sqlite3 *db, int64_t run_id, const char *model_id,
 			    enum store_query_column column, const double *pct, size_t npct,
 			    double *out, int64_t *count, struct nb_err *err)
 {
+	return store_query_percentiles_of(db, run_id, STORE_QUERY_BY_MODEL, model_id, column, pct,
+					  npct, out, count, err);
+}
+
+int store_query_percentiles_of(sqlite3 *db, int64_t run_id, enum store_query_group group,
+			       const char *key, enum store_query_column column, const double *pct,
+			       size_t npct, double *out, int64_t *count, struct nb_err *err)
+{
 	const char *col = store_query_columns[column];
-	char count_sql[256], values_sql[256];
+	/* A job without tags is in the group of the tag "". */
+	const char *from = group == STORE_QUERY_BY_TAG
+				   ? "jobs, json_each(coalesce(jobs.tags, '[\"\"]')) t"
+				     " WHERE run_id = ?1 AND t.value = ?2"
+				   : "jobs WHERE run_id = ?1 AND model_id = ?2";
+	char count_sql[256], values_sql[320];
 	/* The index on (run_id, model_id, status) finds the rows; SQLite sorts
 	 * them (spilling to a temporary file when large) and hands them over
 	 * one at a time, so only one value is held here at once. */
-	snprintf(count_sql, sizeof count_sql,
-		 "SELECT count(%s) FROM jobs WHERE run_id = ?1 AND model_id = ?2 AND status = 'ok'",
-		 col);
+	snprintf(count_sql, sizeof count_sql, "SELECT count(%s) FROM %s AND status = 'ok'", col,
+		 from);
 	snprintf(values_sql, sizeof values_sql,
-		 "SELECT %s FROM jobs WHERE run_id = ?1 AND model_id = ?2 AND status = 'ok'"
-		 " AND %s IS NOT NULL ORDER BY 1",
-		 col, col);
+		 "SELECT %s FROM %s AND status = 'ok' AND %s IS NOT NULL ORDER BY 1", col, from,
+		 col);
+	const char *model_id = key;
 
 	sqlite3_stmt *st = NULL;
 	int rc = -1;

@@ -42,6 +42,13 @@ int store_query_percentiles(sqlite3 *db, int64_t run_id, const char *model_id,
 			    enum store_query_column column, const double *pct, size_t npct,
 			    double *out, int64_t *count, struct nb_err *err);
 
+/* The same over the ok jobs of a run with tag key (group STORE_QUERY_BY_TAG;
+ * "" is the jobs without tags) or of model key (STORE_QUERY_BY_MODEL). */
+enum store_query_group { STORE_QUERY_BY_MODEL, STORE_QUERY_BY_TAG };
+int store_query_percentiles_of(sqlite3 *db, int64_t run_id, enum store_query_group group,
+			       const char *key, enum store_query_column column, const double *pct,
+			       size_t npct, double *out, int64_t *count, struct nb_err *err);
+
 /* Whether the jobs table has the expectation columns (schema version 4):
  * a database an older novabatch made, opened read-only, has not. */
 bool store_query_has_expect(sqlite3 *db);

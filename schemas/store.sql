@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS schema_version (
 );
 -- A new database starts at the latest version; store.c migrates older ones.
 INSERT INTO schema_version (version)
-    SELECT 5 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
+    SELECT 6 WHERE NOT EXISTS (SELECT 1 FROM schema_version);
 
 -- One row per `novabatch run`. Options that matter are kept; secrets never.
 CREATE TABLE IF NOT EXISTS runs (
@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     source_file        TEXT NOT NULL,
     source_line        INTEGER NOT NULL,
     request_hash       TEXT,           -- SHA-256 hex of model id and request body
+    tags               TEXT,           -- the line's "tags" as a JSON array; NULL for none
     attempts           INTEGER NOT NULL DEFAULT 0,
     output_text        TEXT,           -- the text blocks of the answer, joined
     content            TEXT,           -- output.message.content as JSON

@@ -140,7 +140,7 @@ static void writes_nothing_for_a_run_without_jobs(void **state)
 	"run_id,job_id,model_id,status,attempts,throttled,output_text,content,stop_reason,"  \
 	"input_tokens,output_tokens,total_tokens,cache_read_tokens,cache_write_tokens,"      \
 	"latency_ms,server_latency_ms,ttft_ms,http_status,error_type,error_message,"         \
-	"request_id,source_file,source_line,started_at,finished_at\r\n"
+	"request_id,source_file,source_line,started_at,finished_at,tags\r\n"
 
 static void csv_has_the_same_columns_as_the_json_lines(void **state)
 {
@@ -151,9 +151,9 @@ static void csv_has_the_same_columns_as_the_json_lines(void **state)
 			    CSV_HEAD
 			    "1,b,us.amazon.nova-lite-v1:0,ok,2,0,Caf\xc3\xa9 \xe2\x98\x95,"
 			    "\"[{\"\"text\"\":\"\"Caf\xc3\xa9 \xe2\x98\x95\"\"}]\",end_turn,"
-			    "12,34,,5,6,1234.567891,,98.5,,,,req-1,jobs.jsonl,2,,\r\n"
+			    "12,34,,5,6,1234.567891,,98.5,,,,req-1,jobs.jsonl,2,,,\r\n"
 			    "1,a,,invalid,0,0,,not json,,,,,,,,,,,InvalidJobLine,"
-			    "jobs.jsonl:1: not valid JSON,,jo\xff" "b.jsonl,1,,\r\n");
+			    "jobs.jsonl:1: not valid JSON,,jo\xff" "b.jsonl,1,,,\r\n");
 	free(text);
 
 	/* The columns are the JSON lines' keys, in the same order. */

@@ -151,13 +151,14 @@ static void a_database_of_version_1_is_migrated(void **state)
 				      "ALTER TABLE jobs DROP COLUMN trace;"
 				      "ALTER TABLE jobs DROP COLUMN expect_status;"
 				      "ALTER TABLE jobs DROP COLUMN expect_failures;"
+				      "ALTER TABLE jobs DROP COLUMN tags;"
 				      "UPDATE schema_version SET version = 1;",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	store_free(f->st);
 	struct nb_err err;
 	assert_int_equal(store_open(f->path, false, &f->st, &err), 0);
-	assert_int_equal(query_int(f->st, "SELECT version FROM schema_version"), 5);
+	assert_int_equal(query_int(f->st, "SELECT version FROM schema_version"), 6);
 	assert_int_equal(query_int(f->st, "SELECT sessions FROM runs"), 1);
 	assert_int_equal(query_int(f->st, "SELECT count(chunk_gap_max_ms) FROM attempts"), 0);
 	assert_int_equal(query_int(f->st, "SELECT count(expect_status) FROM jobs"), 0);
