@@ -459,23 +459,9 @@ static int run_parse_args(int argc, char **argv, struct run_options *opt)
 /* --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1. */
 static void run_resolve_region(struct run_options *opt, const struct creds_source *src)
 {
-	static char from[512];
-	if (opt->region) {
-		opt->region_from = "--region";
-	} else if ((opt->region = run_env("AWS_REGION"))) {
-		opt->region_from = "AWS_REGION";
-	} else if ((opt->region = run_env("AWS_DEFAULT_REGION"))) {
-		opt->region_from = "AWS_DEFAULT_REGION";
-	} else if (src->profile_region) {
-		opt->region = src->profile_region;
-		snprintf(from, sizeof from, "profile '%s', %s", src->profile,
-			 src->profile_region_where);
-		opt->region_from = from;
-	} else {
-		opt->region = "us-east-1";
-		opt->region_from = "the default: no --region, AWS_REGION, AWS_DEFAULT_REGION or "
-				   "profile region";
-	}
+	static char from[CREDS_REGION_FROM_LEN];
+	opt->region = creds_region(opt->region, src, from);
+	opt->region_from = from;
 }
 
 /* --ca-bundle, else AWS_CA_BUNDLE: a readable file. Returns 0 or -1. */
@@ -730,9 +716,11 @@ out:
 	return rc;
 }
 
-/* The jobs the files hold, for the progress line; -1 when a file is a pipe
- * or cannot be counted. */
-static long run_count_jobs(char *const *files, int n)
+/* The jobs the files hold, for the progress line: lines, times --models.
+ * A line's own "models" list is not read here, so such lines count once
+ * (the line then shows the done count as the total once it passes it).
+ * -1 when a file is a pipe or cannot be counted. */
+static long run_count_jobs(char *const *files, int n, const struct job_models *jm)
 {
 	long total = 0;
 	for (int i = 0; i < n; i++) {
@@ -744,7 +732,7 @@ static long run_count_jobs(char *const *files, int n)
 			return -1;
 		total += count;
 	}
-	return total;
+	return jm->noverride > 0 ? total * (long)jm->noverride : total;
 }
 
 static const char *run_status_of(enum sched_ending e)
@@ -915,7 +903,7 @@ static int run_execute(const struct run_options *opt, const struct modelsel *mod
 
 	struct run_state rs = {
 		.opt = opt,
-		.total = opt->quiet ? -1 : run_count_jobs(target.files, target.nfiles),
+		.total = opt->quiet ? -1 : run_count_jobs(target.files, target.nfiles, &models->jm),
 		.start_ns = clock_mono_ns(),
 	};
 	long progress_ms = opt->quiet	   ? 0

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "creds.h"
 #include "modelsel.h"
 #include "msg.h"
 #include "report.h"
@@ -28,27 +29,29 @@ static const char validate_usage[] =
 	"options:\n"
 	"  --model ID|ALIAS   model for lines that name none (as for run)\n"
 	"  --models A,B,C     every job on each of these models (as for run)\n"
-	"  --region R         the region aliases resolve for (default: AWS_REGION,\n"
-	"                     AWS_DEFAULT_REGION, then us-east-1)\n"
+	"  --region R         the region aliases resolve for (as for run: AWS_REGION,\n"
+	"                     AWS_DEFAULT_REGION, the profile's region, us-east-1)\n"
+	"  --profile NAME     the profile whose region counts (as for run)\n"
 	"  --quiet            print the problems only\n"
 	"  --help             show this help\n"
 	"\n"
 	"exit status: 0 every line is valid; 1 some are not; 2 usage error or a\n"
 	"file that cannot be read.\n";
 
-enum { OPT_MODEL = 1000, OPT_MODELS, OPT_REGION, OPT_QUIET, OPT_HELP };
+enum { OPT_MODEL = 1000, OPT_MODELS, OPT_REGION, OPT_PROFILE, OPT_QUIET, OPT_HELP };
 
 static const struct option validate_long_options[] = {
 	{"model", required_argument, NULL, OPT_MODEL},
 	{"models", required_argument, NULL, OPT_MODELS},
 	{"region", required_argument, NULL, OPT_REGION},
+	{"profile", required_argument, NULL, OPT_PROFILE},
 	{"quiet", no_argument, NULL, OPT_QUIET},
 	{"help", no_argument, NULL, OPT_HELP},
 	{NULL, 0, NULL, 0},
 };
 
 struct validate_options {
-	const char *model, *models, *region;
+	const char *model, *models, *region, *profile;
 	int quiet;
 };
 
@@ -56,19 +59,6 @@ static void validate_problem_cb(const char *message, void *data)
 {
 	(void)data;
 	fprintf(stdout, "%s\n", message);
-}
-
-static const char *validate_region(const char *given)
-{
-	if (given)
-		return given;
-	const char *env[] = {"AWS_REGION", "AWS_DEFAULT_REGION"};
-	for (size_t i = 0; i < 2; i++) {
-		const char *v = getenv(env[i]);
-		if (v && *v)
-			return v;
-	}
-	return "us-east-1";
 }
 
 static void validate_print(const struct validate_result *r)
@@ -115,6 +105,9 @@ int cmd_validate(int argc, char **argv)
 		case OPT_REGION:
 			opt.region = optarg;
 			break;
+		case OPT_PROFILE:
+			opt.profile = optarg;
+			break;
 		case OPT_QUIET:
 			opt.quiet = 1;
 			break;
@@ -130,13 +123,24 @@ int cmd_validate(int argc, char **argv)
 		fputs("Try `novabatch validate --help`.\n", stderr);
 		return NB_EXIT_USAGE;
 	}
+	struct creds_source src;
 	struct modelsel models;
 	struct validate_result r;
 	struct nb_err err;
 	int code = NB_EXIT_USAGE;
-	if (modelsel_init(&models, opt.model, opt.models, validate_region(opt.region), &err) < 0) {
+	/* The region is run's, so aliases name the same models here. */
+	if (creds_source_load(opt.profile, &src, &err) < 0) {
+		msg_error("%s", err.msg);
+		return NB_EXIT_USAGE;
+	}
+	char from[CREDS_REGION_FROM_LEN];
+	/* models borrows the region from src: both live to the end. */
+	if (modelsel_init(&models, opt.model, opt.models, creds_region(opt.region, &src, from),
+			  &err) < 0) {
 		msg_error("%s", err.msg);
 		modelsel_cleanup(&models);
+		creds_source_cleanup(&src);
+		msg_forget_secrets();
 		return NB_EXIT_USAGE;
 	}
 	if (validate_files(argv + optind, argc - optind, &models.jm, models.catalog,
@@ -153,5 +157,7 @@ int cmd_validate(int argc, char **argv)
 	}
 	validate_result_cleanup(&r);
 	modelsel_cleanup(&models);
+	creds_source_cleanup(&src);
+	msg_forget_secrets();
 	return code;
 }

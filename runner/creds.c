@@ -358,3 +358,35 @@ void creds_close(struct creds *c)
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, creds_closed_cb);
 }
+
+static const char *creds_env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+const char *creds_region(const char *given, const struct creds_source *src,
+			 char from[CREDS_REGION_FROM_LEN])
+{
+	const char *region;
+	if (given) {
+		snprintf(from, CREDS_REGION_FROM_LEN, "--region");
+		return given;
+	}
+	if ((region = creds_env("AWS_REGION"))) {
+		snprintf(from, CREDS_REGION_FROM_LEN, "AWS_REGION");
+		return region;
+	}
+	if ((region = creds_env("AWS_DEFAULT_REGION"))) {
+		snprintf(from, CREDS_REGION_FROM_LEN, "AWS_DEFAULT_REGION");
+		return region;
+	}
+	if (src->profile_region) {
+		snprintf(from, CREDS_REGION_FROM_LEN, "profile '%s', %s", src->profile,
+			 src->profile_region_where);
+		return src->profile_region;
+	}
+	snprintf(from, CREDS_REGION_FROM_LEN,
+		 "the default: no --region, AWS_REGION, AWS_DEFAULT_REGION or profile region");
+	return "us-east-1";
+}

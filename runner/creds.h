@@ -37,6 +37,14 @@
  * registered with msg_add_secret at once. Returns 0 or -1 with err set. */
 int creds_source_load(const char *profile_option, struct creds_source *out, struct nb_err *err);
 
+/* The region of a run or a check, in the SDKs' order: given (--region),
+ * AWS_REGION, AWS_DEFAULT_REGION, the profile's region, then us-east-1.
+ * from (size CREDS_REGION_FROM_LEN) receives where it came from, for the
+ * log. The result is borrowed from given, the environment or src. */
+#define CREDS_REGION_FROM_LEN 512
+const char *creds_region(const char *given, const struct creds_source *src,
+			 char from[CREDS_REGION_FROM_LEN]);
+
 /* Fills http with what a pool for credential fetches needs, from the TLS
  * settings of the run's pool. */
 void creds_http_config(const struct pool_config *run, struct pool_config *http);

@@ -287,9 +287,9 @@ static int creds_fetch_http(struct creds_fetch *f, struct nb_err *err)
 	const char *method = "GET";
 	switch (f->step) {
 	case STEP_CONTAINER:
-		url = xstrdup(f->url);
 		if (f->auth_token_file && creds_fetch_token_file(f, err) < 0)
 			return -1;
+		url = xstrdup(f->url);
 		if (f->auth_token)
 			header = xasprintf("Authorization: %s", f->auth_token);
 		break;

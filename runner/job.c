@@ -290,6 +290,8 @@ static char *job_strip_own_keys(const char *s, size_t n, size_t *out_len)
 #define JOB_MEDIA_BLOCK_TOKENS 1000
 /* What a request without inferenceConfig.maxTokens may produce (Nova). */
 #define JOB_DEFAULT_MAX_TOKENS 5000
+/* More than any model's output limit. */
+#define JOB_MAX_OUTPUT_TOKENS 10000000.0
 
 static double job_text_tokens(const json_t *blocks)
 {
@@ -319,6 +321,10 @@ static void job_estimate_tokens(struct job *job, const json_t *root)
 	job->max_output_tokens = json_is_integer(max) && json_integer_value(max) > 0
 					 ? (double)json_integer_value(max)
 					 : JOB_DEFAULT_MAX_TOKENS;
+	/* No model writes more; the cap keeps the cost arithmetic in range
+	 * whatever a line asks (the service refuses such a request anyway). */
+	if (job->max_output_tokens > JOB_MAX_OUTPUT_TOKENS)
+		job->max_output_tokens = JOB_MAX_OUTPUT_TOKENS;
 }
 
 static void job_hash(struct job *job)
@@ -369,6 +375,11 @@ static int job_take_tags(struct job *job, const json_t *tags, struct nb_err *err
 			snprintf(what, sizeof what, "longer than %d bytes", JOB_MAX_TAG);
 			return job_field_error(err, job, field, what, NULL);
 		}
+		/* A job counts once under each of its tags. */
+		for (size_t j = 0; j < i; j++)
+			if (json_equal(tag, json_array_get(tags, j)))
+				return job_field_error(err, job, field, "names a tag already listed",
+						       NULL);
 	}
 	if (json_array_size(tags) > 0)
 		job->tags = json_dumps(tags, JSON_COMPACT);

@@ -325,7 +325,8 @@ static int job_media_append_file(const struct job_media_file *f, struct buf *out
 		int n = EVP_EncodeBlock(enc, in, (int)got);
 		buf_append(out, enc, (size_t)n);
 		total += (int64_t)got;
-		if (got < sizeof in)
+		/* A file that grew is not read on past its size. */
+		if (got < sizeof in || total > f->size)
 			break;
 	}
 	int failed = ferror(fp);

@@ -308,9 +308,10 @@ static void sched_finish_failed(struct sched *s, struct sched_slot *slot, const 
 	if (slot->job.expect)
 		expect_verdict_cleanup(&v);
 	s->totals.failed++;
+	int attempts = slot->attempt_base + slot->attempts;
 	char *msg = xasprintf("%s:%ld: job '%s' failed after %d attempt%s: %s: %s", slot->job.file,
-			      slot->job.line, slot->job.id, slot->attempts,
-			      slot->attempts == 1 ? "" : "s", error_type, message);
+			      slot->job.line, slot->job.id, attempts, attempts == 1 ? "" : "s",
+			      error_type, message);
 	sched_problem(s, msg);
 	free(msg);
 	sched_slot_release(slot);
@@ -698,7 +699,6 @@ static void sched_dispatch(struct sched *s)
 		uv_timer_stop(&s->dispatch_timer);
 }
 
-/* A job an earlier session of the run recorded: skipped, or queued again. */
 /* A job an earlier session of the run recorded. Returns true when it runs
  * again, with *attempt_base set; false when its recorded end stands (or the
  * database failed). */

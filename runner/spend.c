@@ -18,9 +18,14 @@ int64_t spend_worst_case_pusd(const struct models_price *price, double est_input
 {
 	/* Estimates are whole numbers of tokens in practice; round up so the
 	 * worst case is never below the real one for a request of that size. */
-	int64_t input = est_input_tokens > 0 ? (int64_t)ceil(est_input_tokens) : 0;
-	int64_t output = max_output_tokens > 0 ? (int64_t)ceil(max_output_tokens) : 0;
-	return models_cost_pusd(price, input, output, 0, 0);
+	double input = est_input_tokens > 0 ? ceil(est_input_tokens) : 0;
+	double output = max_output_tokens > 0 ? ceil(max_output_tokens) : 0;
+	/* Past any limit (a million USD), the exact figure does not matter:
+	 * it is held there, so sums of worst cases cannot overflow. */
+	double worst = input * (double)price->input + output * (double)price->output;
+	if (!(worst < (double)SPEND_MAX_LIMIT_PUSD))
+		return 2 * SPEND_MAX_LIMIT_PUSD;
+	return models_cost_pusd(price, (int64_t)input, (int64_t)output, 0, 0);
 }
 
 bool spend_allows(const struct spend *s, int64_t worst_pusd)

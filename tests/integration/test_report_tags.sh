@@ -15,13 +15,15 @@ msg() { printf '"messages":[{"role":"user","content":[{"text":"question %s"}]}]'
 		printf '{"id":"t%d",%s"models":["lite","micro"],%s}\n' "$i" "$tags" "$(msg "$i")"
 	done
 	printf '{"id":"bad","tags":"qa","model":"lite",%s}\n' "$(msg x)"
+	printf '{"id":"twice","tags":["qa","qa"],"model":"lite",%s}\n' "$(msg z)"
 	printf '{"id":"long","tags":["%s"],"model":"lite",%s}\n' "$(printf 'x%.0s' $(seq 1 129))" "$(msg y)"
 } >"$WORK/jobs.jsonl"
 db="$WORK/t.db"
 run_nb run "$WORK/jobs.jsonl" --db "$db" --endpoint-url "$MOCK_URL" --no-progress
-expect_eq "tags: exit (two bad lines)" 1 "$RC"
+expect_eq "tags: exit (three bad lines)" 1 "$RC"
 expect_eq "bad tags are named" "bad|field 'tags': must be an array of strings (found a string)
-long|field 'tags[0]': longer than 128 bytes" \
+long|field 'tags[0]': longer than 128 bytes
+twice|field 'tags[1]': names a tag already listed" \
 	"$(sql "$db" "SELECT job_id, substr(error_message, instr(error_message, 'field')) FROM jobs WHERE status = 'invalid' ORDER BY 1")"
 expect_eq "tags stored on every model's job" '6|
 6|["en"]
@@ -56,7 +58,7 @@ PY
 run_nb report --db "$db" --by tag
 expect_eq "table by tag: exit" 0 "$RC"
 expect_grep "table by tag: a tag column" "^tag +jobs +ok" "$WORK/out"
-expect_grep "table by tag: untagged jobs" "^\(no tag\) +8 " "$WORK/out"
+expect_grep "table by tag: untagged jobs" "^\(no tag\) +9 " "$WORK/out"
 run_nb report --db "$db" --by tag --format csv
 expect_grep "csv by tag: header" "^run_id,kind,tag,jobs," "$WORK/out"
 expect_grep "csv by tag: a row" "^1,tag,qa,12,12," "$WORK/out"

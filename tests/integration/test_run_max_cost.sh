@@ -58,6 +58,11 @@ run_nb run "$WORK/eighty.jsonl" --db "$WORK/p.db" "${slow[@]}" --progress
 expect_eq "progress: exit" 0 "$RC"
 grep -q $'\r\033\\[Knovabatch: [0-9]*/80 (' "$WORK/err" || fail "no redrawn progress line: $(head -c 600 "$WORK/err")"
 expect_grep "progress: the final summary" "run 1 done in .* 80 jobs, 80 ok" "$WORK/err"
+# With --models, the total counts every line on each model.
+head -n 20 "$WORK/eighty.jsonl" >"$WORK/twenty.jsonl"
+run_nb run "$WORK/twenty.jsonl" --db "$WORK/pm.db" "${slow[@]}" --progress --models lite,micro
+expect_eq "progress with --models: exit" 0 "$RC"
+grep -q $'\r\033\\[Knovabatch: [0-9]*/40 (' "$WORK/err" || fail "the progress total is not lines x models: $(head -c 600 "$WORK/err")"
 # Without a terminal: a log line every --log-interval seconds, and the summary.
 run_nb run "$WORK/eighty.jsonl" --db "$WORK/l.db" "${slow[@]}" --no-progress --log-interval 1
 expect_grep "log line" "^novabatch: [0-9]+/80 \([0-9.]+%\) done, [0-9]+ in flight, .* req/s \| ok [0-9]+, failed 0, invalid 0 \| .* \| tokens .* \| \\\$[0-9.]+, ETA " "$WORK/err"

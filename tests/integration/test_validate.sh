@@ -57,6 +57,12 @@ expect_eq "run ran what validate counted" 3 "$(sql "$WORK/bad.db" "SELECT count(
 run_nb validate "${examples[0]}" --models pro,lite --region eu-central-1
 expect_eq "--models: exit" 0 "$RC"
 expect_grep "--models: eu profiles" "^eu.amazon.nova-pro-v1:0 " "$WORK/out"
+# The region comes from the profile when nothing else names it, as for run.
+printf '[default]\nregion = ap-southeast-2\n' >"$AWS_CONFIG_FILE"
+AWS_REGION= run_nb validate "${examples[0]}" --models lite
+expect_grep "profile region: apac profile" "^apac.amazon.nova-lite-v1:0 " "$WORK/out"
+AWS_REGION= run_nb validate "${examples[0]}" --models lite --profile nosuch
+expect_eq "unknown profile: exit" 2 "$RC"
 run_nb validate "$WORK/none.jsonl"
 expect_eq "missing file: exit" 2 "$RC"
 expect_grep "missing file: message" "cannot open job file .*none.jsonl" "$WORK/err"

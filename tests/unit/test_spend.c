@@ -18,6 +18,13 @@ static void the_worst_case_is_input_and_max_tokens_at_list_price(void **state)
 	/* Estimates round up, never down. */
 	assert_int_equal(spend_worst_case_pusd(&pro, 10.25, 0), 11 * 800);
 	assert_int_equal(spend_worst_case_pusd(&pro, -3, -1), 0);
+	/* A worst case past any limit is held there: never wrapped, never allowed. */
+	const struct models_price dear = {.input = 1000000000000000, .output = 1000000000000000};
+	int64_t huge = spend_worst_case_pusd(&dear, 1e9, 1e12);
+	assert_true(huge > 0);
+	struct spend s;
+	spend_init(&s, 999999 * INT64_C(1000000000000), 0);
+	assert_false(spend_allows(&s, huge));
 }
 
 static void a_request_goes_only_if_spent_reserved_and_its_own_fit(void **state)
