@@ -7,32 +7,19 @@
 
 #include "report.h"
 #include "xalloc.h"
+#include "percentile.h"
 
 /* Job ids named in a breach message, at most; the rest are counted. */
 #define COMPARE_MAX_NAMED 5
-
-static int compare_double_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* The value of nearest rank ceil(p / 100 x n) among n sorted values. */
-static double compare_rank(const double *v, size_t n, double p)
-{
-	size_t rank = (size_t)ceil(p * (double)n / 100.0);
-	rank = rank < 1 ? 1 : rank > n ? n : rank;
-	return v[rank - 1];
-}
 
 static void compare_dist_of(double *v, size_t n, struct compare_dist *d)
 {
 	d->n = (int64_t)n;
 	if (!n)
 		return;
-	qsort(v, n, sizeof *v, compare_double_cmp);
-	d->p50 = compare_rank(v, n, 50);
-	d->p90 = compare_rank(v, n, 90);
+	percentile_sort(v, n);
+	d->p50 = percentile_of(v, n, 50);
+	d->p90 = percentile_of(v, n, 90);
 }
 
 double compare_pass_rate(const struct compare_side *s)

@@ -41,8 +41,7 @@ struct converse_stream {
 	char *stop_reason;
 	char *additional;
 	char *trace; /* metadata.trace as JSON, or NULL */
-	int64_t input_tokens, output_tokens, total_tokens;
-	int64_t cache_read_tokens, cache_write_tokens, latency_ms;
+	struct response usage; /* only its counts and latency: the metadata event's */
 	struct converse_stream_error error;
 	struct nb_err first_err;
 };
@@ -50,8 +49,7 @@ struct converse_stream {
 struct converse_stream *converse_stream_new(void)
 {
 	struct converse_stream *cs = xcalloc(1, sizeof *cs);
-	cs->input_tokens = cs->output_tokens = cs->total_tokens = -1;
-	cs->cache_read_tokens = cs->cache_write_tokens = cs->latency_ms = -1;
+	response_read_usage(NULL, NULL, &cs->usage);
 	return cs;
 }
 
@@ -140,12 +138,6 @@ void converse_stream_error_name(char *out, size_t size, const char *exception_ty
 	snprintf(out, size, "%s", exception_type);
 	if (islower((unsigned char)out[0]))
 		out[0] = (char)toupper((unsigned char)out[0]);
-}
-
-static int64_t converse_stream_count(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-	return json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : -1;
 }
 
 /* Finds the block of the payload's contentBlockIndex, creating it. */
@@ -326,13 +318,8 @@ static int converse_stream_message_stop(struct converse_stream *cs, const json_t
 
 static int converse_stream_metadata(struct converse_stream *cs, const json_t *payload)
 {
-	const json_t *usage = json_object_get(payload, "usage");
-	cs->input_tokens = converse_stream_count(usage, "inputTokens");
-	cs->output_tokens = converse_stream_count(usage, "outputTokens");
-	cs->total_tokens = converse_stream_count(usage, "totalTokens");
-	cs->cache_read_tokens = converse_stream_count(usage, "cacheReadInputTokens");
-	cs->cache_write_tokens = converse_stream_count(usage, "cacheWriteInputTokens");
-	cs->latency_ms = converse_stream_count(json_object_get(payload, "metrics"), "latencyMs");
+	response_read_usage(json_object_get(payload, "usage"), json_object_get(payload, "metrics"),
+			    &cs->usage);
 	free(cs->trace);
 	cs->trace = response_json_text(json_object_get(payload, "trace"));
 	cs->got_metadata = true;
@@ -509,12 +496,12 @@ int converse_stream_finish(struct converse_stream *cs, struct response *out,
 	out->content = json_dumps(content, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(content);
 	out->stop_reason = cs->stop_reason ? xstrdup(cs->stop_reason) : NULL;
-	out->input_tokens = cs->input_tokens;
-	out->output_tokens = cs->output_tokens;
-	out->total_tokens = cs->total_tokens;
-	out->cache_read_tokens = cs->cache_read_tokens;
-	out->cache_write_tokens = cs->cache_write_tokens;
-	out->server_latency_ms = cs->latency_ms;
+	out->input_tokens = cs->usage.input_tokens;
+	out->output_tokens = cs->usage.output_tokens;
+	out->total_tokens = cs->usage.total_tokens;
+	out->cache_read_tokens = cs->usage.cache_read_tokens;
+	out->cache_write_tokens = cs->usage.cache_write_tokens;
+	out->server_latency_ms = cs->usage.server_latency_ms;
 	out->additional_fields = cs->additional ? xstrdup(cs->additional) : NULL;
 	out->trace = cs->trace ? xstrdup(cs->trace) : NULL;
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "jtext.h"
 #include "xalloc.h"
+#include "utf8.h"
 
 /* Bytes of a quoted string or pattern shown in a failure message. */
 #define EXPECT_QUOTE_MAX 80
@@ -227,13 +228,9 @@ static void expect_add(struct expect_verdict *v, const char *assertion, char *me
  * character boundary. The caller frees it. */
 static char *expect_quote(const char *s)
 {
-	size_t n = strlen(s);
-	bool cut = n > EXPECT_QUOTE_MAX;
-	if (cut) {
-		n = EXPECT_QUOTE_MAX;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
+	size_t len = strlen(s);
+	bool cut = len > EXPECT_QUOTE_MAX;
+	size_t n = utf8_cut(s, len, EXPECT_QUOTE_MAX);
 	return xasprintf("\"%.*s%s\"", (int)n, s, cut ? "..." : "");
 }
 

@@ -12,6 +12,7 @@
  * table nor turn into a link or markup.
  */
 #include "report.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -29,13 +30,9 @@ static const char report_md_special[] = "\\`*_[]<>#|~&$";
 
 void report_md_text(FILE *out, const char *s, size_t max)
 {
-	size_t n = strlen(s);
-	bool cut = n > max;
-	if (cut) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
+	size_t len = strlen(s);
+	bool cut = len > max;
+	size_t n = utf8_cut(s, len, max);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\r' && i + 1 < n && s[i + 1] == '\n')

@@ -16,6 +16,16 @@ static int64_t response_count(const json_t *obj, const char *key)
 	return json_is_integer(v) && json_integer_value(v) >= 0 ? json_integer_value(v) : -1;
 }
 
+void response_read_usage(const void *usage, const void *metrics, struct response *out)
+{
+	out->input_tokens = response_count(usage, "inputTokens");
+	out->output_tokens = response_count(usage, "outputTokens");
+	out->total_tokens = response_count(usage, "totalTokens");
+	out->cache_read_tokens = response_count(usage, "cacheReadInputTokens");
+	out->cache_write_tokens = response_count(usage, "cacheWriteInputTokens");
+	out->server_latency_ms = response_count(metrics, "latencyMs");
+}
+
 int response_parse_converse(const char *body, size_t len, struct response *out,
 			    struct nb_err *err)
 {
@@ -49,13 +59,7 @@ int response_parse_converse(const char *body, size_t len, struct response *out,
 	const json_t *stop = json_object_get(root, "stopReason");
 	if (json_is_string(stop))
 		out->stop_reason = xstrdup(json_string_value(stop));
-	const json_t *usage = json_object_get(root, "usage");
-	out->input_tokens = response_count(usage, "inputTokens");
-	out->output_tokens = response_count(usage, "outputTokens");
-	out->total_tokens = response_count(usage, "totalTokens");
-	out->cache_read_tokens = response_count(usage, "cacheReadInputTokens");
-	out->cache_write_tokens = response_count(usage, "cacheWriteInputTokens");
-	out->server_latency_ms = response_count(json_object_get(root, "metrics"), "latencyMs");
+	response_read_usage(json_object_get(root, "usage"), json_object_get(root, "metrics"), out);
 	out->additional_fields = response_json_text(json_object_get(root, "additionalModelResponseFields"));
 	out->trace = response_json_text(json_object_get(root, "trace"));
 	ret = 0;

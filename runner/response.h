@@ -28,6 +28,11 @@ struct response {
 	char *trace;               /* owned: trace (guardrails, prompt router) as JSON, or NULL */
 };
 
+/* Reads a Converse "usage" object and "metrics" object (json_t *, either
+ * may be NULL) into out's token counts and server latency; what they do
+ * not report is -1. The stream assembler reads its metadata event so too. */
+void response_read_usage(const void *usage, const void *metrics, struct response *out);
+
 /* value as compact JSON, owned; NULL for NULL. */
 char *response_json_text(const void *json_value);
 

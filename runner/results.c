@@ -9,6 +9,7 @@
 #include "models.h"
 #include "store_query.h"
 #include "xalloc.h"
+#include "utf8.h"
 
 static int results_fail(sqlite3 *db, struct nb_err *err)
 {
@@ -68,9 +69,7 @@ static char *results_excerpt(const char *text, size_t len)
 {
 	if (len <= RESULTS_EXCERPT_MAX)
 		return xstrndup(text, len);
-	size_t n = RESULTS_EXCERPT_MAX;
-	while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-		n--;
+	size_t n = utf8_cut(text, len, RESULTS_EXCERPT_MAX);
 	return xasprintf("%.*s...", (int)n, text);
 }
 

@@ -1,12 +1,12 @@
 #include "store_query.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "percentile.h"
 #include "xalloc.h"
 
 static const char *store_query_where(sqlite3 *db)
@@ -90,15 +90,6 @@ static const char *const store_query_columns[] = {
 	[STORE_QUERY_OUTPUT_TPS] = "output_tokens_per_s",
 };
 
-/* The nearest rank of percentile p among n values, within [1, n]. With p
- * whole, p x n is exact, so a whole quotient (p90 of 100 values) is never
- * pushed past itself by rounding. */
-static int64_t store_query_rank(double p, int64_t n)
-{
-	int64_t rank = (int64_t)ceil(p * (double)n / 100.0);
-	return rank < 1 ? 1 : rank > n ? n : rank;
-}
-
 int store_query_percentiles(sqlite3 *db, int64_t run_id, const char *model_id,
 			    enum store_query_column column, const double *pct, size_t npct,
 			    double *out, int64_t *count, struct nb_err *err)
@@ -126,7 +117,6 @@ int store_query_percentiles_of(sqlite3 *db, int64_t run_id, enum store_query_gro
 	snprintf(values_sql, sizeof values_sql,
 		 "SELECT %s FROM %s AND status = 'ok' AND %s IS NOT NULL ORDER BY 1", col, from,
 		 col);
-	const char *model_id = key;
 
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
@@ -135,7 +125,7 @@ int store_query_percentiles_of(sqlite3 *db, int64_t run_id, enum store_query_gro
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_text(st, 2, model_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		store_query_fail(db, err);
 		goto out;
@@ -147,8 +137,8 @@ int store_query_percentiles_of(sqlite3 *db, int64_t run_id, enum store_query_gro
 	*count = n;
 	int64_t last = 0;
 	for (size_t i = 0; n > 0 && i < npct; i++)
-		if (store_query_rank(pct[i], n) > last)
-			last = store_query_rank(pct[i], n);
+		if (percentile_rank(pct[i], n) > last)
+			last = percentile_rank(pct[i], n);
 	if (last == 0) {
 		rc = 0;
 		goto out;
@@ -158,7 +148,7 @@ int store_query_percentiles_of(sqlite3 *db, int64_t run_id, enum store_query_gro
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_text(st, 2, model_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	for (int64_t rank = 1; rank <= last; rank++) {
 		int step = sqlite3_step(st);
 		if (step == SQLITE_DONE) {
@@ -171,7 +161,7 @@ int store_query_percentiles_of(sqlite3 *db, int64_t run_id, enum store_query_gro
 			goto out;
 		}
 		for (size_t i = 0; i < npct; i++)
-			if (store_query_rank(pct[i], n) == rank)
+			if (percentile_rank(pct[i], n) == rank)
 				out[i] = sqlite3_column_double(st, 0);
 	}
 	rc = 0;

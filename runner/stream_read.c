@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "percentile.h"
 #include "xalloc.h"
 
 void stream_read_init(struct stream_read *sr)
@@ -97,21 +98,14 @@ void stream_read_error(const struct stream_read *sr, char type[128], long *http_
 	*message = sr->err.msg;
 }
 
-static int stream_read_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 void stream_read_timing(struct stream_read *sr, uint64_t start_ns, struct stream_read_timing *t)
 {
 	t->ttft_ms = sr->first_content_ns ? stream_read_ms(start_ns, sr->first_content_ns) : -1;
 	t->gap_p50_ms = t->gap_max_ms = -1;
 	if (sr->ngaps == 0)
 		return;
-	qsort(sr->gaps, sr->ngaps, sizeof *sr->gaps, stream_read_cmp);
-	/* Nearest rank: the value of rank ceil(n / 2). */
-	t->gap_p50_ms = sr->gaps[(sr->ngaps + 1) / 2 - 1];
+	percentile_sort(sr->gaps, sr->ngaps);
+	t->gap_p50_ms = percentile_of(sr->gaps, sr->ngaps, 50);
 	t->gap_max_ms = sr->gap_max_ms;
 }
 

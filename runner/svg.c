@@ -1,4 +1,5 @@
 #include "svg.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -14,13 +15,9 @@ static const char *const svg_colours[SVG_MAX_SERIES] = {"#3b6fb6", "#d9822b", "#
 
 void svg_text(FILE *out, const char *s, size_t max)
 {
-	size_t n = strlen(s);
-	bool cut = n > max;
-	if (cut) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
+	size_t len = strlen(s);
+	bool cut = len > max;
+	size_t n = utf8_cut(s, len, max);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		switch (c) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "xalloc.h"
+#include "utf8.h"
 
 void texttable_init(struct texttable *t, const char *align)
 {
@@ -51,13 +52,9 @@ void texttable_flush(struct texttable *t, FILE *out)
 
 void texttable_cell_line(struct texttable *t, const char *s, size_t max)
 {
-	size_t n = strlen(s);
-	bool cut = n > max;
-	if (cut) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
+	size_t len = strlen(s);
+	bool cut = len > max;
+	size_t n = utf8_cut(s, len, max);
 	char *line = xstrndup(s, n);
 	for (char *p = line; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
