@@ -22,6 +22,15 @@ static void compare_dist_of(double *v, size_t n, struct compare_dist *d)
 	d->p90 = percentile_of(v, n, 90);
 }
 
+const char *compare_result_text(const struct results_job *j)
+{
+	if (j->expect_status)
+		return strcmp(j->expect_status, "passed") == 0 ? "pass" : "FAIL";
+	if (strcmp(j->status, "ok") == 0)
+		return "-";
+	return strcmp(j->status, "failed") == 0 ? "(failed)" : "(no answer)";
+}
+
 double compare_pass_rate(const struct compare_side *s)
 {
 	return s->expect_jobs ? 100.0 * (double)s->expect_passed / (double)s->expect_jobs : -1;

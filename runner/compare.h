@@ -99,6 +99,10 @@ void compare_compute(const struct results *base, const struct results *new,
 		     const struct compare_thresholds *th, struct compare *c);
 void compare_cleanup(struct compare *c);
 
+/* A job's expectation result for a cell: "pass", "FAIL", "-" for an
+ * answer without expectations, or why there is no answer. */
+const char *compare_result_text(const struct results_job *j);
+
 /* A pass rate in percent, or < 0 when no job had expectations. */
 double compare_pass_rate(const struct compare_side *s);
 /* The change from a to b in percent of a; HUGE_VAL when a is 0 and b is

@@ -11,19 +11,11 @@
  */
 #include "compare.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <string.h>
 
-#include "jtext.h"
+#include "jsonout.h"
 
-#define COMPARE_JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(15))
-
-static json_t *compare_json_str(const char *s)
-{
-	return s ? jtext_new(s, strlen(s)) : json_null();
-}
 
 static json_t *compare_json_pct(double v)
 {
@@ -34,14 +26,8 @@ static json_t *compare_json_run(const struct results *r)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(r->run_id));
-	json_object_set_new(o, "name", compare_json_str(r->run_name));
+	json_object_set_new(o, "name", jsonout_str(r->run_name));
 	return o;
-}
-
-static void compare_json_cost(json_t *o, bool known, int64_t pusd)
-{
-	json_object_set_new(o, "cost_usd", known ? json_real((double)pusd / 1e12) : json_null());
-	json_object_set_new(o, "cost_pusd", known ? json_integer(pusd) : json_null());
 }
 
 static json_t *compare_json_dist(const struct compare_dist *d)
@@ -64,14 +50,14 @@ static json_t *compare_json_side(const struct compare_side *s)
 	json_object_set_new(o, "latency_ms", compare_json_dist(&s->latency));
 	json_object_set_new(o, "input_tokens", json_integer(s->input_tokens));
 	json_object_set_new(o, "output_tokens", json_integer(s->output_tokens));
-	compare_json_cost(o, s->cost_known, s->cost_pusd);
+	jsonout_cost(o, s->cost_known, s->cost_pusd);
 	return o;
 }
 
 static json_t *compare_json_model(const struct compare_model *m)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "model_id", compare_json_str(m->model_id));
+	json_object_set_new(o, "model_id", jsonout_str(m->model_id));
 	json_object_set_new(o, "jobs", json_integer(m->matched));
 	json_object_set_new(o, "only_base", json_integer(m->only_base));
 	json_object_set_new(o, "only_new", json_integer(m->only_new));
@@ -109,12 +95,12 @@ static json_t *compare_json_model(const struct compare_model *m)
 static json_t *compare_json_job_side(const struct results_job *j)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "status", compare_json_str(j->status));
-	json_object_set_new(o, "expect_status", compare_json_str(j->expect_status));
+	json_object_set_new(o, "status", jsonout_str(j->status));
+	json_object_set_new(o, "expect_status", jsonout_str(j->expect_status));
 	json_t *failures = j->expect_failures ? json_loads(j->expect_failures, 0, NULL) : NULL;
 	json_object_set_new(o, "expect_failures", failures ? failures : json_array());
-	json_object_set_new(o, "output_excerpt", compare_json_str(j->excerpt));
-	json_object_set_new(o, "error", compare_json_str(j->error));
+	json_object_set_new(o, "output_excerpt", jsonout_str(j->excerpt));
+	json_object_set_new(o, "error", jsonout_str(j->error));
 	json_object_set_new(o, "latency_ms", j->latency_ms >= 0 ? json_real(j->latency_ms)
 								: json_null());
 	return o;
@@ -131,8 +117,8 @@ static json_t *compare_json_jobs(const struct compare *c)
 					  COMPARE_OUTPUT_CHANGED)))
 				continue;
 			json_t *o = json_object();
-			json_object_set_new(o, "job_id", compare_json_str(p->new->job_id));
-			json_object_set_new(o, "model_id", compare_json_str(m->model_id));
+			json_object_set_new(o, "job_id", jsonout_str(p->new->job_id));
+			json_object_set_new(o, "model_id", jsonout_str(m->model_id));
 			json_object_set_new(o, "newly_failing",
 					    json_boolean(p->flags & COMPARE_NEWLY_FAILING));
 			json_object_set_new(o, "newly_fixed",
@@ -161,16 +147,6 @@ static json_t *compare_json_thresholds(const struct compare_thresholds *th)
 	return o;
 }
 
-static int compare_json_dump(json_t *doc, FILE *out, struct nb_err *err)
-{
-	errno = 0;
-	int rc = json_dumpf(doc, out, COMPARE_JSON_FLAGS);
-	json_decref(doc);
-	if (rc < 0 || fputc('\n', out) == EOF || fflush(out) != 0 || ferror(out))
-		return err_set(err, "%s", strerror(errno ? errno : EIO));
-	return 0;
-}
-
 int compare_write_json(const struct compare *c, FILE *out, struct nb_err *err)
 {
 	json_t *doc = json_object();
@@ -181,9 +157,9 @@ int compare_write_json(const struct compare *c, FILE *out, struct nb_err *err)
 	json_t *breaches = json_array();
 	for (size_t i = 0; i < c->nbreaches; i++) {
 		json_t *b = json_object();
-		json_object_set_new(b, "model_id", compare_json_str(c->breaches[i].model_id));
+		json_object_set_new(b, "model_id", jsonout_str(c->breaches[i].model_id));
 		json_object_set_new(b, "threshold", json_string(c->breaches[i].threshold));
-		json_object_set_new(b, "message", compare_json_str(c->breaches[i].message));
+		json_object_set_new(b, "message", jsonout_str(c->breaches[i].message));
 		json_array_append_new(breaches, b);
 	}
 	json_object_set_new(doc, "breaches", breaches);
@@ -192,22 +168,22 @@ int compare_write_json(const struct compare *c, FILE *out, struct nb_err *err)
 		json_array_append_new(models, compare_json_model(&c->models[i]));
 	json_object_set_new(doc, "models", models);
 	json_object_set_new(doc, "jobs", compare_json_jobs(c));
-	return compare_json_dump(doc, out, err);
+	return jsonout_write(doc, out, err);
 }
 
 static json_t *compare_json_cell(const struct results_job *j)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "status", compare_json_str(j->status));
-	json_object_set_new(o, "expect_status", compare_json_str(j->expect_status));
+	json_object_set_new(o, "status", jsonout_str(j->status));
+	json_object_set_new(o, "expect_status", jsonout_str(j->expect_status));
 	json_object_set_new(o, "latency_ms", j->latency_ms >= 0 ? json_real(j->latency_ms)
 								: json_null());
 	json_object_set_new(o, "input_tokens",
 			    j->input_tokens >= 0 ? json_integer(j->input_tokens) : json_null());
 	json_object_set_new(o, "output_tokens",
 			    j->output_tokens >= 0 ? json_integer(j->output_tokens) : json_null());
-	compare_json_cost(o, j->cost_known, j->cost_pusd);
-	json_object_set_new(o, "output_excerpt", compare_json_str(j->excerpt));
+	jsonout_cost(o, j->cost_known, j->cost_pusd);
+	json_object_set_new(o, "output_excerpt", jsonout_str(j->excerpt));
 	return o;
 }
 
@@ -219,7 +195,7 @@ int compare_across_write_json(const struct compare_across *a, FILE *out, struct 
 	for (size_t i = 0; i < a->nmodels; i++) {
 		const struct compare_across_model *m = &a->models[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "model_id", compare_json_str(m->model_id));
+		json_object_set_new(o, "model_id", jsonout_str(m->model_id));
 		json_object_set_new(o, "jobs", json_integer(m->jobs));
 		json_object_set_new(o, "ok", json_integer(m->ok));
 		json_object_set_new(o, "expect_jobs", json_integer(m->expect_jobs));
@@ -230,14 +206,14 @@ int compare_across_write_json(const struct compare_across *a, FILE *out, struct 
 						   : json_null());
 		json_object_set_new(o, "latency_ms", compare_json_dist(&m->latency));
 		json_object_set_new(o, "output_tokens", json_integer(m->output_tokens));
-		compare_json_cost(o, m->cost_known, m->cost_pusd);
+		jsonout_cost(o, m->cost_known, m->cost_pusd);
 		json_array_append_new(models, o);
 	}
 	json_object_set_new(doc, "models", models);
 	json_t *jobs = json_array();
 	for (size_t r = 0; r < a->nrows; r++) {
 		json_t *row = json_object();
-		json_object_set_new(row, "job_id", compare_json_str(a->rows[r].job_id));
+		json_object_set_new(row, "job_id", jsonout_str(a->rows[r].job_id));
 		json_t *cells = json_object();
 		for (size_t i = 0; i < a->nmodels; i++)
 			if (a->rows[r].cells[i])
@@ -247,5 +223,5 @@ int compare_across_write_json(const struct compare_across *a, FILE *out, struct 
 		json_array_append_new(jobs, row);
 	}
 	json_object_set_new(doc, "jobs", jobs);
-	return compare_json_dump(doc, out, err);
+	return jsonout_write(doc, out, err);
 }

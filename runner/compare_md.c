@@ -20,17 +20,6 @@
 /* Bytes of an output excerpt or a failure shown, at most. */
 #define COMPARE_MD_EXCERPT_MAX 300
 
-static void compare_md_head(FILE *out, const char *const *head, const char *align)
-{
-	size_t n = strlen(align);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "| %s ", head[i]);
-	fputs("|\n", out);
-	for (size_t i = 0; i < n; i++)
-		fputs(align[i] == 'r' ? "| ---: " : "| --- ", out);
-	fputs("|\n", out);
-}
-
 static void compare_md_model(FILE *out, const char *model_id)
 {
 	fputs("| ", out);
@@ -91,7 +80,7 @@ static void compare_md_models(const struct compare *c, FILE *out)
 	const char *const head[] = {"model", "jobs", "pass rate base", "pass rate new",
 				    "newly failing", "newly fixed", "outputs changed",
 				    "p50 ms", "p90 ms", "p90 change", "cost USD", "cost change"};
-	compare_md_head(out, head, "lrrrrrrrrrrr");
+	report_md_head(out, head, "lrrrrrrrrrrr");
 	for (size_t i = 0; i < c->nmodels; i++) {
 		const struct compare_model *m = &c->models[i];
 		bool lat = m->base.latency.n && m->new.latency.n;
@@ -178,15 +167,6 @@ int compare_write_md(const struct compare *c, FILE *out, struct nb_err *err)
 	return 0;
 }
 
-static const char *compare_md_result(const struct results_job *j)
-{
-	if (j->expect_status)
-		return strcmp(j->expect_status, "passed") == 0 ? "pass" : "FAIL";
-	if (strcmp(j->status, "ok") == 0)
-		return "-";
-	return strcmp(j->status, "failed") == 0 ? "(failed)" : "(no answer)";
-}
-
 int compare_across_write_md(const struct compare_across *a, FILE *out, struct nb_err *err)
 {
 	errno = 0;
@@ -197,7 +177,7 @@ int compare_across_write_md(const struct compare_across *a, FILE *out, struct nb
 	free(label);
 	const char *const head[] = {"model", "jobs", "ok", "pass rate", "p50 ms",
 				    "output tokens", "cost USD"};
-	compare_md_head(out, head, "lrrrrrr");
+	report_md_head(out, head, "lrrrrrr");
 	for (size_t i = 0; i < a->nmodels; i++) {
 		const struct compare_across_model *m = &a->models[i];
 		compare_md_model(out, m->model_id);
@@ -233,7 +213,7 @@ int compare_across_write_md(const struct compare_across *a, FILE *out, struct nb
 			}
 			char usd[REPORT_USD_LEN];
 			report_usd_text(j->cost_pusd, usd);
-			fprintf(out, "%s", compare_md_result(j));
+			fprintf(out, "%s", compare_result_text(j));
 			if (j->latency_ms >= 0)
 				fprintf(out, ", %.0f ms", j->latency_ms);
 			if (j->output_tokens >= 0)

@@ -237,17 +237,6 @@ static void compare_table_across_summary(const struct compare_across *a, FILE *o
 	texttable_flush(&t, out);
 }
 
-/* A job's expectation result in a cell: pass, FAIL, "-" for an answer
- * without expectations, or why there is no answer. */
-static const char *compare_table_result(const struct results_job *j)
-{
-	if (j->expect_status)
-		return strcmp(j->expect_status, "passed") == 0 ? "pass" : "FAIL";
-	if (strcmp(j->status, "ok") == 0)
-		return "-";
-	return strcmp(j->status, "failed") == 0 ? "(failed)" : "(no answer)";
-}
-
 int compare_across_write_table(const struct compare_across *a, FILE *out, struct nb_err *err)
 {
 	errno = 0;
@@ -282,7 +271,7 @@ int compare_across_write_table(const struct compare_across *a, FILE *out, struct
 					texttable_cell(&t, "%s", k ? "" : "(none)");
 				continue;
 			}
-			texttable_cell(&t, "%s", compare_table_result(j));
+			texttable_cell(&t, "%s", compare_result_text(j));
 			if (j->latency_ms >= 0)
 				texttable_cell(&t, "%.1f", j->latency_ms);
 			else

@@ -163,6 +163,10 @@ double report_pass_rate(const struct report_counts *c);
  * control characters spaces, and a cut is marked "...". */
 void report_md_text(FILE *out, const char *s, size_t max);
 
+/* Writes a Markdown table's head row and its alignment row: align[i] is
+ * 'l' or 'r' for column i, one letter a column. */
+void report_md_head(FILE *out, const char *const *head, const char *align);
+
 /* The writers. Each returns 0, or -1 with err holding the cause of the
  * write failure (they flush out and check it; closing it is the caller's). */
 int report_write_table(const struct report *r, FILE *out, struct nb_err *err);

@@ -10,19 +10,10 @@
  */
 #include "report.h"
 
-#include <errno.h>
 #include <jansson.h>
-#include <string.h>
 
-#include "jtext.h"
+#include "jsonout.h"
 
-/* Reals are printed with 15 significant digits (see above). */
-#define REPORT_JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(15))
-
-static json_t *report_json_str(const char *s)
-{
-	return s ? jtext_new(s, strlen(s)) : json_null();
-}
 
 static json_t *report_json_ms(const struct report_dist *d, double v)
 {
@@ -33,15 +24,15 @@ static json_t *report_json_run(const struct report *r)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(r->run_id));
-	json_object_set_new(o, "name", report_json_str(r->name));
-	json_object_set_new(o, "status", report_json_str(r->status));
-	json_object_set_new(o, "started_at", report_json_str(r->started_at));
-	json_object_set_new(o, "finished_at", report_json_str(r->finished_at));
+	json_object_set_new(o, "name", jsonout_str(r->name));
+	json_object_set_new(o, "status", jsonout_str(r->status));
+	json_object_set_new(o, "started_at", jsonout_str(r->started_at));
+	json_object_set_new(o, "finished_at", jsonout_str(r->finished_at));
 	json_object_set_new(o, "duration_ms",
 			    r->duration_ms >= 0 ? json_integer(r->duration_ms) : json_null());
-	json_object_set_new(o, "version", report_json_str(r->version));
-	json_object_set_new(o, "region", report_json_str(r->region));
-	json_object_set_new(o, "endpoint_host", report_json_str(r->endpoint_host));
+	json_object_set_new(o, "version", jsonout_str(r->version));
+	json_object_set_new(o, "region", jsonout_str(r->region));
+	json_object_set_new(o, "endpoint_host", jsonout_str(r->endpoint_host));
 	json_object_set_new(o, "concurrency", json_integer(r->concurrency));
 	static const char *const prices[] = {
 		[REPORT_PRICES_BUILTIN] = "built-in",
@@ -49,8 +40,8 @@ static json_t *report_json_run(const struct report *r)
 		[REPORT_PRICES_FILE] = "file",
 	};
 	json_object_set_new(o, "prices", json_string(prices[r->prices]));
-	json_object_set_new(o, "prices_file", report_json_str(r->prices_file));
-	json_object_set_new(o, "prices_effective_date", report_json_str(r->prices_effective));
+	json_object_set_new(o, "prices_file", jsonout_str(r->prices_file));
+	json_object_set_new(o, "prices_effective_date", jsonout_str(r->prices_effective));
 	return o;
 }
 
@@ -79,19 +70,12 @@ static void report_json_counts(json_t *o, const struct report_counts *c)
 	json_object_set_new(o, "expectations", e);
 }
 
-/* The cost as USD and as the exact pico-USD integer; null when unknown. */
-static void report_json_cost(json_t *o, bool known, int64_t pusd)
-{
-	json_object_set_new(o, "cost_usd", known ? json_real((double)pusd / 1e12) : json_null());
-	json_object_set_new(o, "cost_pusd", known ? json_integer(pusd) : json_null());
-}
-
 static json_t *report_json_model(const struct report *r, const struct report_model *m)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, r->by_tag ? "tag" : "model_id", report_json_str(m->model_id));
+	json_object_set_new(o, r->by_tag ? "tag" : "model_id", jsonout_str(m->model_id));
 	report_json_counts(o, &m->c);
-	report_json_cost(o, m->c.cost_known, m->c.cost_pusd);
+	jsonout_cost(o, m->c.cost_known, m->c.cost_pusd);
 	json_t *lat = json_object();
 	json_object_set_new(lat, "p50", report_json_ms(&m->latency, m->latency.p50));
 	json_object_set_new(lat, "p90", report_json_ms(&m->latency, m->latency.p90));
@@ -116,11 +100,11 @@ static json_t *report_json_model(const struct report *r, const struct report_mod
 static json_t *report_json_error(const struct report_error *e)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "type", report_json_str(e->type));
+	json_object_set_new(o, "type", jsonout_str(e->type));
 	json_object_set_new(o, "count", json_integer(e->count));
-	json_object_set_new(o, "example", report_json_str(e->example));
-	json_object_set_new(o, "example_job_id", report_json_str(e->example_job));
-	json_object_set_new(o, "example_model_id", report_json_str(e->example_model));
+	json_object_set_new(o, "example", jsonout_str(e->example));
+	json_object_set_new(o, "example_job_id", jsonout_str(e->example_job));
+	json_object_set_new(o, "example_model_id", jsonout_str(e->example_model));
 	return o;
 }
 
@@ -135,7 +119,7 @@ int report_write_json(const struct report *r, FILE *out, struct nb_err *err)
 	json_t *totals = json_object();
 	report_json_counts(totals, &r->total);
 	/* The total cost counts the priced models only; this says if all were. */
-	report_json_cost(totals, true, r->total.cost_pusd);
+	jsonout_cost(totals, true, r->total.cost_pusd);
 	json_object_set_new(totals, "cost_complete", json_boolean(r->total.cost_known));
 	json_object_set_new(doc, "totals", totals);
 	json_t *errors = json_array();
@@ -143,10 +127,5 @@ int report_write_json(const struct report *r, FILE *out, struct nb_err *err)
 		json_array_append_new(errors, report_json_error(&r->errors[i]));
 	json_object_set_new(doc, "errors", errors);
 
-	errno = 0;
-	int rc = json_dumpf(doc, out, REPORT_JSON_FLAGS);
-	json_decref(doc);
-	if (rc < 0 || fputc('\n', out) == EOF || fflush(out) != 0 || ferror(out))
-		return err_set(err, "%s", strerror(errno ? errno : EIO));
-	return 0;
+	return jsonout_write(doc, out, err);
 }

@@ -93,9 +93,7 @@ static void report_md_header(const struct report *r, FILE *out)
 	free(prices);
 }
 
-/* A table's head row and its alignment row: align[i] is 'l' or 'r' for
- * column i, one letter a column. */
-static void report_md_head(FILE *out, const char *const *head, const char *align)
+void report_md_head(FILE *out, const char *const *head, const char *align)
 {
 	size_t n = strlen(align);
 	for (size_t i = 0; i < n; i++)
